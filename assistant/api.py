@@ -1,0 +1,117 @@
+"""The public entry point: ``Assistant``, which indexes the articles and retrieves passages."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from assistant.config import Settings
+from assistant.embedding import ArticleEmbedder, make_embedder
+from assistant.errors import BadInputError
+from assistant.indexing import Progress, update_index
+from assistant.retrieval import HybridRetriever
+from assistant.store import ChromaStore
+from assistant.types import IndexReport, Passage
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class IndexStatus:
+    """What the index holds now."""
+
+    location: str
+    articles: dict[str, str]  # file name -> title
+    chunks: int
+    embedding_model: str
+    updated_at: str
+
+
+class Assistant:
+    """Question answering over a folder of articles.
+
+    Args:
+        settings: where the articles and the index live; read from ``ASSISTANT_*`` variables when absent.
+        seeds_dir: the articles folder (overrides ``settings.seeds_dir``).
+        index_dir: the index folder (overrides ``settings.index_dir``).
+        embedder: the embedding model; built from the settings when absent.
+        store: the vector store; built from the settings when absent.
+
+    Nothing heavy happens here: models load and the index is built (if missing) on first use.
+    """
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        seeds_dir: str | Path | None = None,
+        index_dir: str | Path | None = None,
+        embedder: ArticleEmbedder | None = None,
+        store: ChromaStore | None = None,
+    ) -> None:
+        settings = settings or Settings()
+        overrides = {
+            name: Path(value)
+            for name, value in (("seeds_dir", seeds_dir), ("index_dir", index_dir))
+            if value is not None
+        }
+        self.settings = settings.model_copy(update=overrides) if overrides else settings
+        self.embedder = embedder or make_embedder(self.settings)
+        self.store = store or ChromaStore(self.settings)
+        self.retriever = HybridRetriever(self.settings, self.store, self.embedder)
+
+    def index(self, full: bool = False, progress: Progress | None = None) -> IndexReport:
+        """Bring the index up to date with the articles folder.
+
+        Args:
+            full: embed every article again into a fresh index instead of only new and changed ones.
+            progress: called as ``progress(done, total, article)`` while articles are embedded.
+
+        Returns:
+            How many articles were added, updated, removed and left unchanged, and how long it took.
+
+        Raises:
+            AssistantError: the folder, the store or the model cannot be used; the message says why.
+        """
+        report = update_index(self.settings, self.store, self.embedder, full=full, progress=progress)
+        logger.info("index: %s", report.summary())
+        return report
+
+    def retrieve(self, question: str, k: int = 5) -> list[Passage]:
+        """The ``k`` passages of the articles that best match ``question``, best first.
+
+        The index is built first if there is none yet.
+
+        Raises:
+            BadInputError: the question is empty or ``k`` is not positive.
+            IndexMismatchError: the index was built with another embedding model.
+        """
+        question = _clean_question(question)
+        if k < 1:
+            raise BadInputError(f"k must be at least 1, got {k}")
+        if self.store.read_state() is None:
+            logger.info("no index yet at %s: building it", self.store.location)
+            self.index()
+        return self.retriever.search(question, k)
+
+    def status(self) -> IndexStatus:
+        """The articles, chunk count, embedding model and update time of the current index.
+
+        Raises:
+            IndexNotBuiltError: nothing was indexed yet.
+        """
+        state = self.retriever.current_state()
+        return IndexStatus(
+            location=self.store.location,
+            articles={source: record.title for source, record in state.articles.items()},
+            chunks=state.chunk_count,
+            embedding_model=state.embedding_model,
+            updated_at=state.updated_at,
+        )
+
+
+def _clean_question(question: str) -> str:
+    if not isinstance(question, str) or not question.strip():
+        raise BadInputError("the question is empty; type a question about the articles")
+    return question.strip()

@@ -1,0 +1,145 @@
+"""The ``assistant`` command: thin; it parses arguments and calls one API function each."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tqdm import tqdm
+
+    from assistant.api import Assistant
+
+logger = logging.getLogger(__name__)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="assistant",
+        description="Ask questions about a folder of news articles, in French or English.",
+    )
+    parser.add_argument(
+        "--seeds-dir", type=Path, help="articles folder (default: seeds/, or ASSISTANT_SEEDS_DIR)"
+    )
+    parser.add_argument(
+        "--index-dir", type=Path, help="index folder (default: index/, or ASSISTANT_INDEX_DIR)"
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    index = commands.add_parser("index", help="bring the index up to date with the articles folder")
+    index.add_argument("--full", action="store_true", help="rebuild everything from scratch")
+
+    search = commands.add_parser("search", help="print the passages that best match a question")
+    search.add_argument("question", help="the question, in French or English")
+    search.add_argument("-k", type=int, default=5, help="how many passages (default: 5)")
+    search.add_argument("--json", action="store_true", help="print JSON instead of text")
+
+    commands.add_parser("status", help="what the index holds")
+
+    evaluate = commands.add_parser("eval", help="score retrieval on the project's question set")
+    evaluate.add_argument(
+        "--questions", type=Path, help="a JSON-lines question set (default: the packaged one)"
+    )
+    evaluate.add_argument("-k", type=int, default=5, help="passages per question (default: 5)")
+    return parser
+
+
+def _assistant(args: argparse.Namespace) -> Assistant:
+    from assistant.api import Assistant  # noqa: PLC0415  (keeps --help fast)
+
+    return Assistant(seeds_dir=args.seeds_dir, index_dir=args.index_dir)
+
+
+class _ProgressBar:
+    """A tqdm bar on a terminal, nothing otherwise."""
+
+    def __init__(self) -> None:
+        self._bar: tqdm[Any] | None = None
+
+    def __call__(self, done: int, total: int, article: str) -> None:
+        if self._bar is None:
+            from tqdm import tqdm  # noqa: PLC0415
+
+            self._bar = tqdm(total=total, unit="article", disable=None, file=sys.stderr, leave=False)
+        self._bar.n = done
+        self._bar.set_postfix_str(article, refresh=True)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+
+
+def _run_index(args: argparse.Namespace) -> str:
+    bar = _ProgressBar()
+    try:
+        report = _assistant(args).index(full=args.full, progress=bar)
+    finally:
+        bar.close()
+    return "index: " + report.summary()
+
+
+def _run_search(args: argparse.Namespace) -> str:
+    passages = _assistant(args).retrieve(args.question, k=args.k)
+    if args.json:
+        return json.dumps([asdict(p) for p in passages], ensure_ascii=False, indent=2)
+    if not passages:
+        return "no passage found (is the articles folder empty?)"
+    blocks = []
+    for rank, p in enumerate(passages, start=1):
+        header = f"[{rank}] {p.source} [{p.start}:{p.end}] score {p.score:.4f} — {p.title}"
+        blocks.append(header + "\n    " + " ".join(p.text.split()))
+    return "\n\n".join(blocks)
+
+
+def _run_status(args: argparse.Namespace) -> str:
+    status = _assistant(args).status()
+    lines = [
+        f"index: {status.location}",
+        f"embedding model: {status.embedding_model}",
+        f"updated: {status.updated_at}",
+        f"{len(status.articles)} articles, {status.chunks} chunks:",
+    ]
+    lines += [f"  {source} — {title}" for source, title in status.articles.items()]
+    return "\n".join(lines)
+
+
+def _run_eval(args: argparse.Namespace) -> str:
+    from assistant.evaluation.retrieval import load_questions, score_retrieval  # noqa: PLC0415
+    from assistant.loader import load_articles  # noqa: PLC0415
+
+    assistant = _assistant(args)
+    assistant.retrieve("warm-up", k=1)  # builds the index if missing and loads the models
+    texts = {a.source: a.text for a in load_articles(assistant.settings.seeds_dir).articles}
+    scores = score_retrieval(assistant.retrieve, load_questions(args.questions), texts, k=args.k)
+    return "retrieval: " + scores.summary()
+
+
+_COMMANDS = {"index": _run_index, "search": _run_search, "status": _run_status, "eval": _run_eval}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status (0 ok, 1 a user-facing error)."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    from assistant.errors import AssistantError  # noqa: PLC0415
+
+    try:
+        output = _COMMANDS[args.command](args)
+    except AssistantError as err:
+        sys.stderr.write(f"assistant: error: {err}\n")
+        return 1
+    except KeyboardInterrupt:
+        sys.stderr.write("assistant: interrupted; the previous index is still in use\n")
+        return 130
+    sys.stdout.write(output + "\n")
+    return 0

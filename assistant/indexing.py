@@ -1,0 +1,189 @@
+"""Bring the index up to date with the articles folder: incremental by content hash, or from scratch."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+
+from filelock import FileLock, Timeout
+
+from assistant.chunking import chunk_article
+from assistant.config import Settings
+from assistant.embedding import ArticleEmbedder
+from assistant.errors import IndexBusyError, StoreUnavailableError
+from assistant.loader import load_articles
+from assistant.store import ArticleRecord, ChromaStore, IndexState, now_iso
+from assistant.types import Article, IndexReport
+
+logger = logging.getLogger(__name__)
+
+# Called with (articles done, articles to embed, name of the article being embedded).
+Progress = Callable[[int, int, str], None]
+
+
+def article_key(article: Article) -> str:
+    """Identity of an article's name and content: it changes when either does."""
+    return hashlib.sha256(f"{article.source}\0{article.sha256}".encode()).hexdigest()[:24]
+
+
+@dataclass(frozen=True)
+class _Changes:
+    """Article names sorted by what an update does to them."""
+
+    added: list[str]
+    updated: list[str]
+    removed: list[str]
+    unchanged: list[str]
+
+    @classmethod
+    def between(cls, old: dict[str, ArticleRecord], keys: dict[str, str]) -> _Changes:
+        return cls(
+            added=[s for s in keys if s not in old],
+            updated=[s for s in keys if s in old and old[s].key != keys[s]],
+            removed=[s for s in old if s not in keys],
+            unchanged=[s for s in keys if s in old and old[s].key == keys[s]],
+        )
+
+
+@contextmanager
+def build_lock(settings: Settings) -> Iterator[None]:
+    """Hold the index's build lock; wait up to ``lock_timeout`` seconds for another build to finish."""
+    try:
+        settings.index_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise StoreUnavailableError(
+            f"cannot create the index folder {str(settings.index_dir)!r} ({err.strerror}); "
+            "choose a writable folder with ASSISTANT_INDEX_DIR"
+        ) from err
+    lock = FileLock(str(settings.index_dir / ".build.lock"))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        logger.warning("another index update is running; waiting up to %.0f s", settings.lock_timeout)
+        try:
+            lock.acquire(timeout=settings.lock_timeout)
+        except Timeout as err:
+            raise IndexBusyError(
+                f"another index update has been running for over {settings.lock_timeout:.0f} s; "
+                "wait for it to finish, then run 'assistant index' again"
+            ) from err
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def update_index(
+    settings: Settings,
+    store: ChromaStore,
+    embedder: ArticleEmbedder,
+    *,
+    full: bool = False,
+    progress: Progress | None = None,
+) -> IndexReport:
+    """Embed new and changed articles, drop removed ones, leave unchanged ones untouched.
+
+    With ``full`` (or when the embedding model changed) everything is embedded again into a new collection,
+    and the pointer switches to it only once it is complete.
+
+    Raises:
+        BadInputError: the articles folder does not exist.
+        IndexBusyError: another update held the lock for longer than ``lock_timeout``.
+        StoreUnavailableError: the index cannot be opened or written.
+    """
+    started = time.perf_counter()
+    with build_lock(settings):
+        loaded = load_articles(settings.seeds_dir)
+        articles = {a.source: a for a in loaded.articles}
+        state = store.read_state()
+        rebuild = full or state is None or state.embedding_model != embedder.model_id
+        if state is not None and state.embedding_model != embedder.model_id:
+            logger.warning(
+                "the index was built with %s; embedding every article again with %s",
+                state.embedding_model,
+                embedder.model_id,
+            )
+        old = state.articles if state is not None else {}
+        keys = {source: article_key(a) for source, a in articles.items()}
+        changes = _Changes.between(old, keys)
+        added, updated, removed, unchanged = (
+            changes.added,
+            changes.updated,
+            changes.removed,
+            changes.unchanged,
+        )
+
+        if rebuild:
+            to_embed = sorted(articles)
+            store.drop_unused_collections(keep=[state.collection] if state else [])
+            collection = store.new_collection()
+            base = IndexState(collection=collection, embedding_model=embedder.model_id)
+            manifest: dict[str, ArticleRecord] = {}
+        else:
+            assert state is not None
+            state = store.clear_pending(state)
+            store.drop_unused_collections(keep=[state.collection])
+            to_embed = sorted(added + updated)
+            if not to_embed and not removed:
+                return _report(changes, state, started, loaded.skipped)
+            # Announce the keys about to be written, so that an interrupted run can be cleaned up.
+            base = replace(state, pending=tuple(keys[s] for s in to_embed))
+            store.write_state(base)
+            manifest = {s: old[s] for s in unchanged}
+
+        for done, source in enumerate(to_embed):
+            if progress:
+                progress(done, len(to_embed), source)
+            manifest[source] = _embed_article(
+                settings,
+                store,
+                embedder,
+                collection=base.collection,
+                article=articles[source],
+                key=keys[source],
+            )
+        if progress:
+            progress(len(to_embed), len(to_embed), "")
+
+        retired = [old[s].key for s in updated + removed] if not rebuild else []
+        new_state = replace(
+            base, articles=dict(sorted(manifest.items())), updated_at=now_iso(), pending=tuple(retired)
+        )
+        store.write_state(new_state)  # the switch
+        if rebuild:
+            store.drop_unused_collections(keep=[new_state.collection])
+        else:
+            new_state = store.clear_pending(new_state)
+        return _report(changes, new_state, started, loaded.skipped)
+
+
+def _embed_article(
+    settings: Settings,
+    store: ChromaStore,
+    embedder: ArticleEmbedder,
+    *,
+    collection: str,
+    article: Article,
+    key: str,
+) -> ArticleRecord:
+    chunks = chunk_article(article, settings.chunk_min_words, settings.chunk_max_words)
+    vectors = embedder.embed_documents([c.text for c in chunks])
+    store.add_chunks(collection, key, article.title, chunks, vectors)
+    logger.debug("embedded %s: %d chunks", article.source, len(chunks))
+    return ArticleRecord(key=key, title=article.title, chunks=len(chunks))
+
+
+def _report(changes: _Changes, state: IndexState, started: float, skipped: list[str]) -> IndexReport:
+    return IndexReport(
+        added=len(changes.added),
+        updated=len(changes.updated),
+        removed=len(changes.removed),
+        unchanged=len(changes.unchanged),
+        chunks=state.chunk_count,
+        seconds=time.perf_counter() - started,
+        skipped=tuple(skipped),
+    )

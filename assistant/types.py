@@ -1,0 +1,72 @@
+"""The domain's values: articles, their chunks, retrieved passages and index reports."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+
+def content_hash(text: str) -> str:
+    """Hex sha256 of a text's UTF-8 bytes: the identity of an article's content."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Article:
+    """One article file: its name is its id, its first non-empty line its title."""
+
+    source: str
+    title: str
+    text: str
+
+    @property
+    def sha256(self) -> str:
+        return content_hash(self.text)
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A citable span of an article: ``text == article.text[start:end]``."""
+
+    source: str
+    start: int
+    end: int
+    text: str
+
+    @property
+    def id(self) -> str:
+        return f"{self.source}:{self.start}-{self.end}"
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A chunk returned by retrieval, with its fused relevance score (higher is better)."""
+
+    source: str
+    title: str
+    text: str
+    start: int
+    end: int
+    score: float
+
+
+@dataclass(frozen=True)
+class IndexReport:
+    """What an index update did, counted in articles."""
+
+    added: int
+    updated: int
+    removed: int
+    unchanged: int
+    chunks: int
+    seconds: float
+    skipped: tuple[str, ...] = ()
+
+    def summary(self) -> str:
+        line = (
+            f"added {self.added}, updated {self.updated}, removed {self.removed}, "
+            f"unchanged {self.unchanged} ({self.chunks} chunks) in {self.seconds:.2f} s"
+        )
+        if self.skipped:
+            line += f"; skipped {len(self.skipped)}: " + "; ".join(self.skipped)
+        return line

@@ -1,0 +1,46 @@
+"""Deterministic stand-ins for the models, for unit tests."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+import threading
+
+from assistant.embedding import ArticleEmbedder
+from assistant.retrieval import fold
+
+_WORD = re.compile(r"\w+")
+
+
+class HashEmbedder(ArticleEmbedder):
+    """Hashes each folded word into a fixed-size vector: texts that share words are near each other."""
+
+    def __init__(self, dimension: int = 64, name: str = "fake-hash") -> None:
+        self.dimension = dimension
+        self.name = name
+        self.calls: list[list[str]] = []
+        self.fail_after: int | None = None  # raise on the n-th embed_documents call (0-based)
+        self._lock = threading.Lock()
+
+    @property
+    def model_id(self) -> str:
+        return f"{self.name}-{self.dimension}"
+
+    def _vector(self, text: str) -> list[float]:
+        vec = [0.0] * self.dimension
+        for word in _WORD.findall(fold(text)):
+            digest = hashlib.blake2b(word.encode(), digest_size=4).digest()
+            vec[int.from_bytes(digest, "big") % self.dimension] += 1.0
+        norm = math.sqrt(sum(x * x for x in vec)) or 1.0
+        return [x / norm for x in vec]
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        with self._lock:
+            if self.fail_after is not None and len(self.calls) >= self.fail_after:
+                raise RuntimeError("embedding failed on purpose")
+            self.calls.append(list(texts))
+        return [self._vector(t) for t in texts]
+
+    def embed_query(self, text: str) -> list[float]:
+        return self._vector(text)

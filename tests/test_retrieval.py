@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from assistant import Assistant
+from assistant.errors import BadInputError, IndexNotBuiltError
+from assistant.retrieval import LexicalIndex, fold, reciprocal_rank_fusion
+from tests.fakes import HashEmbedder
+
+
+def test_fold_strips_accents_case_and_unifies_decimals_and_apostrophes() -> None:
+    assert fold("Évaluée à 14,3 Milliards") == "evaluee a 14_3 milliards"
+    assert fold("14.3 billion") == "14_3 billion"
+    assert fold("l’accord") == "l'accord"
+
+
+def test_reciprocal_rank_fusion_rewards_agreement() -> None:
+    fused = reciprocal_rank_fusion([["a", "b", "c"], ["b", "d"]], k=10)
+    assert [item for item, _ in fused] == ["b", "a", "d", "c"]
+    assert fused[0][1] == pytest.approx(1 / 12 + 1 / 11)
+
+
+def test_lexical_index_matches_names_figures_and_french_inflections() -> None:
+    texts = [
+        "Meta a investi 14,3 milliards de dollars dans Scale AI.",
+        "Les investisseurs historiques évaluent leur position.",
+        "Labelbox et Handshake voient la demande augmenter.",
+    ]
+    index = LexicalIndex(texts)
+    assert index.top("14.3 billion", 3)[0][0] == 0
+    assert index.top("investisseur historique", 3)[0][0] == 1
+    assert index.top("HANDSHAKE", 3)[0][0] == 2
+    assert index.top("le la les", 3) == [], "stop words alone match nothing"
+
+
+def test_hybrid_retrieval_ranks_exact_names_first(fake_assistant: Assistant) -> None:
+    passages = fake_assistant.retrieve("Manu Sharma Labelbox", k=5)
+    assert len(passages) == 5
+    top = passages[0]
+    assert "Manu Sharma" in top.text
+    assert top.source == "000_2b36652c92daeb7e.txt"
+    scores = [p.score for p in passages]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_passages_are_exact_spans_of_their_articles(fake_assistant: Assistant, articles_dir: Path) -> None:
+    for passage in fake_assistant.retrieve("Google contrat 200 millions", k=10):
+        text = (articles_dir / passage.source).read_text(encoding="utf-8")
+        assert text[passage.start : passage.end] == passage.text
+        assert passage.title
+
+
+@pytest.mark.parametrize("question", ["", "   \n\t"])
+def test_empty_question_is_refused(fake_assistant: Assistant, question: str) -> None:
+    with pytest.raises(BadInputError, match="the question is empty"):
+        fake_assistant.retrieve(question)
+
+
+def test_k_must_be_positive(fake_assistant: Assistant) -> None:
+    with pytest.raises(BadInputError, match="k must be at least 1"):
+        fake_assistant.retrieve("Meta", k=0)
+
+
+def test_status_before_any_index_says_how_to_build_it(fake_assistant: Assistant) -> None:
+    with pytest.raises(IndexNotBuiltError, match="build it with 'assistant index'"):
+        fake_assistant.status()
+
+
+def test_empty_articles_folder_gives_no_passages(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    assistant = Assistant(seeds_dir=tmp_path / "empty", index_dir=tmp_path / "index", embedder=HashEmbedder())
+    assert assistant.retrieve("Meta", k=3) == []
