@@ -13,14 +13,15 @@ export ANONYMIZED_TELEMETRY := False
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade "pip==26.3"
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev,st]'
+	CMAKE_ARGS="-DGGML_BLAS=OFF -DGGML_CUDA=OFF" $(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev,st]'
 	touch $(STAMP)
 
 install: $(STAMP)
 
 run: $(STAMP)
 	$(BIN)/assistant index
-	$(BIN)/assistant search "Combien Meta a-t-il investi dans Scale AI ?" -k 3
+	$(BIN)/assistant ask "Combien Meta a-t-il investi dans Scale AI ?"
+	$(BIN)/assistant ask "Who leads Meta's superintelligence team?"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -6,13 +6,15 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+from assistant.answer import Answerer, AnswerStream, History
 from assistant.config import Settings
 from assistant.embedding import ArticleEmbedder, make_embedder
 from assistant.errors import BadInputError
 from assistant.indexing import Progress, update_index
+from assistant.llm import Generator, make_generator
 from assistant.retrieval import HybridRetriever
 from assistant.store import ChromaStore
-from assistant.types import IndexReport, Passage
+from assistant.types import Answer, IndexReport, Passage
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +38,7 @@ class Assistant:
         seeds_dir: the articles folder (overrides ``settings.seeds_dir``).
         index_dir: the index folder (overrides ``settings.index_dir``).
         embedder: the embedding model; built from the settings when absent.
+        generator: the language model that writes answers; built from the settings when absent.
         store: the vector store; built from the settings when absent.
 
     Nothing heavy happens here: models load and the index is built (if missing) on first use.
@@ -48,6 +51,7 @@ class Assistant:
         seeds_dir: str | Path | None = None,
         index_dir: str | Path | None = None,
         embedder: ArticleEmbedder | None = None,
+        generator: Generator | None = None,
         store: ChromaStore | None = None,
     ) -> None:
         settings = settings or Settings()
@@ -60,6 +64,8 @@ class Assistant:
         self.embedder = embedder or make_embedder(self.settings)
         self.store = store or ChromaStore(self.settings)
         self.retriever = HybridRetriever(self.settings, self.store, self.embedder)
+        self.generator = generator or make_generator(self.settings)
+        self.answerer = Answerer(self.settings, self.retrieve, self.embedder, self.generator)
 
     def index(self, full: bool = False, progress: Progress | None = None) -> IndexReport:
         """Bring the index up to date with the articles folder.
@@ -94,6 +100,34 @@ class Assistant:
             logger.info("no index yet at %s: building it", self.store.location)
             self.index()
         return self.retriever.search(question, k)
+
+    def ask(self, question: str, history: History | None = None) -> Answer:
+        """Answer ``question`` from the articles, in its language, with exact cited quotes.
+
+        Args:
+            question: in French or English.
+            history: the conversation so far, as (question, answer) pairs, oldest first; a follow-up
+                question is understood in its context.
+
+        Returns:
+            The answer; ``answered`` is False (and ``text`` a fixed polite reply) when the articles do not
+            hold the answer.
+
+        Raises:
+            BadInputError: the question is empty.
+            ModelUnavailableError: the language model cannot be loaded or reached.
+        """
+        return self.stream(question, history).answer
+
+    def stream(self, question: str, history: History | None = None) -> AnswerStream:
+        """Like ``ask``, but the answer's text can be read as it is written.
+
+        Iterate over the returned stream for the text, statement by statement; its ``answer`` attribute
+        then holds the full ``Answer``.
+        """
+        question = _clean_question(question)
+        history = [(str(q), str(a)) for q, a in (history or [])]
+        return self.answerer.stream(question, history)
 
     def status(self) -> IndexStatus:
         """The articles, chunk count, embedding model and update time of the current index.

@@ -98,6 +98,11 @@ def _split_long(text: str, start: int, end: int, max_words: int) -> list[tuple[i
     return [(a, b) for a, b in pieces if b > a]
 
 
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """The sentences of ``text`` (headings and other one-line paragraphs count as one), as exact spans."""
+    return [span for p_start, p_end in _paragraph_spans(text) for span in _sentence_spans(text, p_start, p_end)]
+
+
 def _units(text: str, max_words: int) -> list[_Unit]:
     units = []
     for number, (p_start, p_end) in enumerate(_paragraph_spans(text)):

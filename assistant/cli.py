@@ -24,12 +24,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="assistant",
         description="Ask questions about a folder of news articles, in French or English.",
     )
-    parser.add_argument(
-        "--seeds-dir", type=Path, help="articles folder (default: seeds/, or ASSISTANT_SEEDS_DIR)"
-    )
-    parser.add_argument(
-        "--index-dir", type=Path, help="index folder (default: index/, or ASSISTANT_INDEX_DIR)"
-    )
+    parser.add_argument("--seeds-dir", type=Path, help="articles folder (default: seeds/, or ASSISTANT_SEEDS_DIR)")
+    parser.add_argument("--index-dir", type=Path, help="index folder (default: index/, or ASSISTANT_INDEX_DIR)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -41,13 +37,16 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("-k", type=int, default=5, help="how many passages (default: 5)")
     search.add_argument("--json", action="store_true", help="print JSON instead of text")
 
+    ask = commands.add_parser("ask", help="answer a question from the articles, with cited quotes")
+    ask.add_argument("question", help="the question, in French or English")
+    ask.add_argument("--json", action="store_true", help="print the answer as JSON")
+
     commands.add_parser("status", help="what the index holds")
 
-    evaluate = commands.add_parser("eval", help="score retrieval on the project's question set")
-    evaluate.add_argument(
-        "--questions", type=Path, help="a JSON-lines question set (default: the packaged one)"
-    )
-    evaluate.add_argument("-k", type=int, default=5, help="passages per question (default: 5)")
+    evaluate = commands.add_parser("eval", help="score retrieval and answers on the project's question sets")
+    evaluate.add_argument("--only", choices=["retrieval", "answers"], help="run one of the two evaluations")
+    evaluate.add_argument("--ids", nargs="+", metavar="ID", help="only these answer questions")
+    evaluate.add_argument("-k", type=int, default=5, help="passages per retrieval question (default: 5)")
     return parser
 
 
@@ -98,6 +97,22 @@ def _run_search(args: argparse.Namespace) -> str:
     return "\n\n".join(blocks)
 
 
+def _run_ask(args: argparse.Namespace) -> str:
+    assistant = _assistant(args)
+    if args.json:
+        return json.dumps(asdict(assistant.ask(args.question)), ensure_ascii=False, indent=2)
+    stream = assistant.stream(args.question)
+    for piece in stream:  # the answer appears as it is written
+        sys.stdout.write(piece)
+        sys.stdout.flush()
+    answer = stream.answer
+    lines = [""]
+    for c in answer.citations:
+        lines.append(f"[{c.number}] {c.source} [{c.start}:{c.end}] {c.title}")
+        lines.append(f"    « {' '.join(c.quote.split())} »")
+    return "\n".join(lines)
+
+
 def _run_status(args: argparse.Namespace) -> str:
     status = _assistant(args).status()
     lines = [
@@ -111,17 +126,44 @@ def _run_status(args: argparse.Namespace) -> str:
 
 
 def _run_eval(args: argparse.Namespace) -> str:
+    from assistant.evaluation.answers import load_answer_questions, score_answers  # noqa: PLC0415
     from assistant.evaluation.retrieval import load_questions, score_retrieval  # noqa: PLC0415
     from assistant.loader import load_articles  # noqa: PLC0415
 
     assistant = _assistant(args)
-    assistant.retrieve("warm-up", k=1)  # builds the index if missing and loads the models
+    assistant.retrieve("warm-up", k=1)  # builds the index if missing and loads the embedding model
     texts = {a.source: a.text for a in load_articles(assistant.settings.seeds_dir).articles}
-    scores = score_retrieval(assistant.retrieve, load_questions(args.questions), texts, k=args.k)
-    return "retrieval: " + scores.summary()
+    parts = []
+    if args.only != "answers":
+        scores = score_retrieval(assistant.retrieve, load_questions(), texts, k=args.k)
+        parts.append("retrieval: " + scores.summary())
+    if args.only != "retrieval":
+        questions = load_answer_questions()
+        if args.ids:
+            questions = [q for q in questions if q.id in set(args.ids)]
+        assistant.ask("warm-up: what are the articles about?")  # loads the language model
+        progress = _ProgressBar()
+        done = []
+
+        def tick(result: object) -> None:
+            done.append(result)
+            progress(len(done), len(questions), "")
+
+        try:
+            answer_scores = score_answers(assistant.stream, questions, texts, on_result=tick)
+        finally:
+            progress.close()
+        parts.append("answers: " + answer_scores.summary())
+    return "\n".join(parts)
 
 
-_COMMANDS = {"index": _run_index, "search": _run_search, "status": _run_status, "eval": _run_eval}
+_COMMANDS = {
+    "index": _run_index,
+    "search": _run_search,
+    "ask": _run_ask,
+    "status": _run_status,
+    "eval": _run_eval,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -41,6 +41,28 @@ class Settings(BaseSettings):
 
     lock_timeout: float = Field(default=600.0, ge=0, description="Seconds to wait for another rebuild.")
 
+    llm_url: str | None = Field(
+        default=None,
+        description="OpenAI-compatible server (llama.cpp server, vLLM, Ollama), e.g. http://host:8000/v1; "
+        "when set, the assistant answers through it instead of the embedded model.",
+    )
+    llm_model: str = Field(default="default", description="Model name sent to the OpenAI-compatible server.")
+    llm_api_key: str = Field(default="not-needed", description="API key for the OpenAI-compatible server.")
+    llm_model_path: Path | None = Field(
+        default=None, description="A local GGUF file; default: the packaged Qwen2.5-Coder-1.5B-Instruct."
+    )
+    llm_model_dir: Path | None = Field(
+        default=None, description="Where the packaged model is assembled (default: ~/.cache/article-assistant)."
+    )
+    llm_threads: int = Field(default=0, ge=0, description="CPU threads for the embedded model (0: all cores).")
+    llm_context: int = Field(default=4096, ge=512)
+    llm_timeout: float = Field(default=60.0, gt=0, description="Seconds a single answer may take to generate.")
+    max_answer_tokens: int = Field(default=200, ge=16)
+
+    answer_passages: int = Field(default=4, ge=1, description="Passages whose sentences may answer.")
+    answer_sentences: int = Field(default=3, ge=1, description="Sentences the model writes the answer from.")
+    history_turns: int = Field(default=3, ge=0, description="Previous turns used to understand a follow-up.")
+
     @model_validator(mode="after")
     def _check_chunk_sizes(self) -> Settings:
         if self.chunk_min_words >= self.chunk_max_words:

@@ -85,8 +85,7 @@ class SentenceTransformerEmbedder(ArticleEmbedder):
                     self._model = SentenceTransformer(self.model, device="cpu")
                 except ImportError as err:
                     raise ModelUnavailableError(
-                        "the sentence-transformers backend is not installed; "
-                        "install it with: pip install -e '.[st]'"
+                        "the sentence-transformers backend is not installed; install it with: pip install -e '.[st]'"
                     ) from err
                 except (OSError, ValueError) as err:
                     raise ModelUnavailableError(

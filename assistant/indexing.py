@@ -150,9 +150,7 @@ def update_index(
             progress(len(to_embed), len(to_embed), "")
 
         retired = [old[s].key for s in updated + removed] if not rebuild else []
-        new_state = replace(
-            base, articles=dict(sorted(manifest.items())), updated_at=now_iso(), pending=tuple(retired)
-        )
+        new_state = replace(base, articles=dict(sorted(manifest.items())), updated_at=now_iso(), pending=tuple(retired))
         store.write_state(new_state)  # the switch
         if rebuild:
             store.drop_unused_collections(keep=[new_state.collection])

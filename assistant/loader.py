@@ -42,9 +42,7 @@ def read_article(path: Path) -> Article:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as err:
-        raise BadInputError(
-            f"{path.name}: not valid UTF-8 (byte {err.start}); re-save the file as UTF-8"
-        ) from err
+        raise BadInputError(f"{path.name}: not valid UTF-8 (byte {err.start}); re-save the file as UTF-8") from err
     if not text.strip():
         raise BadInputError(f"{path.name}: the file is empty; add the article's text or remove it")
     return Article(source=path.name, title=article_title(text), text=text)
@@ -59,9 +57,7 @@ def load_articles(folder: Path) -> LoadedArticles:
         BadInputError: the folder does not exist.
     """
     if not folder.is_dir():
-        raise BadInputError(
-            f"articles folder {str(folder)!r} does not exist; create it or set ASSISTANT_SEEDS_DIR"
-        )
+        raise BadInputError(f"articles folder {str(folder)!r} does not exist; create it or set ASSISTANT_SEEDS_DIR")
     loaded = LoadedArticles()
     for path in sorted(folder.iterdir()):
         if path.name.startswith(".") or path.suffix.lower() not in ARTICLE_SUFFIXES or not path.is_file():

@@ -36,27 +36,54 @@ def fold(text: str) -> str:
     return _DECIMAL.sub("_", plain.lower())
 
 
-_STOPWORDS = frozenset(fold(w) for w in (*STOPWORDS_EN, *STOPWORDS_FRENCH))
+# Question words say what is asked, not what about: they match nothing useful in an article.
+_QUESTION_WORDS = [
+    "combien",
+    "pourquoi",
+    "comment",
+    "quand",
+    "quel",
+    "quelle",
+    "quels",
+    "quelles",
+    "lequel",
+    "laquelle",
+    "lesquels",
+    "qui",
+    "quoi",
+    "ou",
+    "est-ce",
+    "who",
+    "whom",
+    "whose",
+    "what",
+    "which",
+    "how",
+    "when",
+    "where",
+    "why",
+]
+STOPWORDS = frozenset(fold(w) for w in (*STOPWORDS_EN, *STOPWORDS_FRENCH, *_QUESTION_WORDS))
+_STEMMER = Stemmer.Stemmer("french")
+
+
+def content_terms(text: str) -> list[str]:
+    """The text's folded, stemmed words, without stop words: what BM25 matches on."""
+    words = [w for w in _TOKEN.findall(fold(text)) if w not in STOPWORDS and (len(w) > 1 or w.isdigit())]
+    return list(_STEMMER.stemWords(words))
 
 
 class LexicalIndex:
     """BM25 over folded, stop-word-free, lightly stemmed tokens (French and English alike)."""
 
     def __init__(self, texts: Sequence[str]) -> None:
-        self._stemmer = Stemmer.Stemmer("french")
         self._bm25 = bm25s.BM25()
         self.size = len(texts)
         if texts:
             self._bm25.index(self._tokenize(texts), show_progress=False)
 
     def _tokenize(self, texts: Sequence[str]) -> list[list[str]]:
-        docs = []
-        for text in texts:
-            words = [
-                w for w in _TOKEN.findall(fold(text)) if w not in _STOPWORDS and (len(w) > 1 or w.isdigit())
-            ]
-            docs.append(self._stemmer.stemWords(words))
-        return docs
+        return [content_terms(text) for text in texts]
 
     def top(self, query: str, n: int) -> list[tuple[int, float]]:
         """Row numbers of the ``n`` best-matching texts with their BM25 scores (only positive scores)."""
@@ -121,9 +148,7 @@ class HybridRetriever:
             if snap is None or snap.state != state:
                 chunks = list(self.store.iter_chunks(state))
                 chunks.sort(key=lambda c: (c.chunk.source, c.chunk.start))
-                snap = _Snapshot(
-                    state, chunks, {c.id: c for c in chunks}, LexicalIndex([c.chunk.text for c in chunks])
-                )
+                snap = _Snapshot(state, chunks, {c.id: c for c in chunks}, LexicalIndex([c.chunk.text for c in chunks]))
                 self._snapshot = snap
                 logger.debug("loaded %d chunks for retrieval", len(chunks))
             return snap
@@ -133,9 +158,7 @@ class HybridRetriever:
         snap = self._snapshot_for(self.current_state())
         if not snap.chunks:
             return []
-        dense = self.store.nearest(
-            snap.state, self.embedder.embed_query(query), self.settings.dense_candidates
-        )
+        dense = self.store.nearest(snap.state, self.embedder.embed_query(query), self.settings.dense_candidates)
         sparse = snap.lexical.top(query, self.settings.sparse_candidates)
         fused = reciprocal_rank_fusion(
             [[cid for cid, _ in dense if cid in snap.by_id], [snap.chunks[i].id for i, _ in sparse]],

@@ -129,9 +129,7 @@ class ChromaStore:
                 self._client.heartbeat()
             else:
                 self.settings.index_dir.mkdir(parents=True, exist_ok=True)
-                self._client = chromadb.PersistentClient(
-                    path=str(self.settings.index_dir), settings=chroma_settings
-                )
+                self._client = chromadb.PersistentClient(path=str(self.settings.index_dir), settings=chroma_settings)
         except BadInputError:
             raise
         except Exception as err:
@@ -163,9 +161,7 @@ class ChromaStore:
     def new_collection(self) -> str:
         """Create an empty chunk collection (cosine space) and return its name."""
         name = f"{self.settings.collection_prefix}-{datetime.now(UTC):%Y%m%d%H%M%S}-{uuid.uuid4().hex[:8]}"
-        self._connect().create_collection(
-            name, embedding_function=None, configuration={"hnsw": {"space": "cosine"}}
-        )
+        self._connect().create_collection(name, embedding_function=None, configuration={"hnsw": {"space": "cosine"}})
         return name
 
     def drop_unused_collections(self, keep: Iterable[str]) -> list[str]:
@@ -173,9 +169,7 @@ class ChromaStore:
         keep = set(keep) | {self._pointer_name}
         client = self._connect()
         prefix = f"{self.settings.collection_prefix}-"
-        dropped = [
-            c.name for c in client.list_collections() if c.name.startswith(prefix) and c.name not in keep
-        ]
+        dropped = [c.name for c in client.list_collections() if c.name.startswith(prefix) and c.name not in keep]
         for name in dropped:
             client.delete_collection(name)
             logger.info("dropped unused collection %s", name)
@@ -201,8 +195,7 @@ class ChromaStore:
                 embeddings=[list(v) for v in vectors[first : first + step]],
                 documents=[c.text for c in part],
                 metadatas=[
-                    {"source": c.source, "title": title, "start": c.start, "end": c.end, "article": key}
-                    for c in part
+                    {"source": c.source, "title": title, "start": c.start, "end": c.end, "article": key} for c in part
                 ],
             )
 
@@ -237,9 +230,7 @@ class ChromaStore:
         want = min(max(2 * n, n + 10), max(1, col.count()))
         found = col.query(query_embeddings=[list(vector)], n_results=want, include=["metadatas", "distances"])
         hits = []
-        for cid, meta, dist in zip(
-            found["ids"][0], found["metadatas"][0], found["distances"][0], strict=True
-        ):
+        for cid, meta, dist in zip(found["ids"][0], found["metadatas"][0], found["distances"][0], strict=True):
             # After a crash Chroma may still return a deleted id without metadata: it is not served.
             if meta and meta.get("article") in served:
                 hits.append((cid, 1.0 - float(dist)))

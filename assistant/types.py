@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from typing import Literal
+
+Lang = Literal["fr", "en"]
 
 
 def content_hash(text: str) -> str:
@@ -70,3 +73,29 @@ class IndexReport:
         if self.skipped:
             line += f"; skipped {len(self.skipped)}: " + "; ".join(self.skipped)
         return line
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A quote that supports a statement of an answer: ``article_text[start:end] == quote``."""
+
+    number: int
+    source: str
+    quote: str
+    start: int
+    end: int
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An answer in the question's language, with the citations its ``[n]`` markers refer to."""
+
+    question: str
+    text: str
+    language: Lang
+    answered: bool
+    citations: list[Citation]
+    standalone_question: str = ""
+    seconds: float = 0.0
+    first_piece_seconds: float = 0.0

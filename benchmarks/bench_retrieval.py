@@ -25,8 +25,7 @@ from assistant.types import Chunk
 
 ROOT = Path(__file__).resolve().parent.parent
 EXTRA_ARTICLE = "Scale AI et le marché de l'annotation\n\n" + " ".join(
-    f"Le marché de l'annotation de données progresse de {i} % selon une étude publiée cette semaine."
-    for i in range(12)
+    f"Le marché de l'annotation de données progresse de {i} % selon une étude publiée cette semaine." for i in range(12)
 )
 
 
@@ -117,9 +116,7 @@ def bench_synthetic(work: Path, n_chunks: int) -> None:
             chunks.append(Chunk(source, cursor, cursor + len(text), text))
             cursor += len(text) + 2
         key = f"k{a:023d}"
-        store.add_chunks(
-            collection, key, f"Article {a}", chunks, embedder.embed_documents([""] * len(chunks))
-        )
+        store.add_chunks(collection, key, f"Article {a}", chunks, embedder.embed_documents([""] * len(chunks)))
         articles[source] = ArticleRecord(key=key, title=f"Article {a}", chunks=len(chunks))
     store.write_state(IndexState(collection, embedder.model_id, articles, now_iso()))
     print(f"synthetic index of {n_chunks} chunks written in {time.perf_counter() - began:.0f} s")
@@ -140,9 +137,7 @@ def bench_synthetic(work: Path, n_chunks: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument(
-        "--synthetic", type=int, default=100_000, help="chunks in the synthetic index (0: skip)"
-    )
+    parser.add_argument("--synthetic", type=int, default=100_000, help="chunks in the synthetic index (0: skip)")
     args = parser.parse_args()
     E5Embedder().embed_query("load")
     with tempfile.TemporaryDirectory() as tmp:

@@ -6,8 +6,13 @@ import hashlib
 import math
 import re
 import threading
+from collections import deque
+from collections.abc import Iterator, Sequence
+
+from langchain_core.messages import BaseMessage
 
 from assistant.embedding import ArticleEmbedder
+from assistant.llm import Generator
 from assistant.retrieval import fold
 
 _WORD = re.compile(r"\w+")
@@ -44,3 +49,26 @@ class HashEmbedder(ArticleEmbedder):
 
     def embed_query(self, text: str) -> list[float]:
         return self._vector(text)
+
+
+class QueuedGenerator(Generator):
+    """Replies with queued answers (NO_ANSWER when the queue is empty) and records every prompt."""
+
+    def __init__(self, answers: list[str] | None = None, model_id: str = "fake-llm") -> None:
+        self.answers = deque(answers or [])
+        self.prompts: list[list[BaseMessage]] = []
+        self._model_id = model_id
+
+    @property
+    def model_id(self) -> str:
+        return self._model_id
+
+    def stream(self, messages: Sequence[BaseMessage], *, max_tokens: int | None = None) -> Iterator[str]:
+        self.prompts.append(list(messages))
+        text = self.answers.popleft() if self.answers else "NO_ANSWER"
+        for start in range(0, len(text), 7):  # a few characters at a time, like a model
+            yield text[start : start + 7]
+
+    def last_user_message(self, index: int = -1) -> str:
+        content = self.prompts[index][-1].content
+        return content if isinstance(content, str) else ""

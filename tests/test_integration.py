@@ -115,9 +115,7 @@ def _minilm_path() -> str:
     return str(path)
 
 
-def test_sentence_transformers_backend(
-    tmp_path: Path, articles_dir: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_sentence_transformers_backend(tmp_path: Path, articles_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     (articles_dir / "002_english.txt").write_text(
         "Robotics startup raises funds\n\nThe robotics company Quantix raised 80 million dollars to build "

@@ -89,9 +89,7 @@ def test_second_call_trusts_the_stamp_and_reads_nothing(
     assert first.read_bytes() == whole
 
 
-def test_wrong_sha256_leaves_nothing_behind(
-    tmp_path: Path, fake_parts: tuple[list[Path], bytes, str]
-) -> None:
+def test_wrong_sha256_leaves_nothing_behind(tmp_path: Path, fake_parts: tuple[list[Path], bytes, str]) -> None:
     parts, _, sha = fake_parts
     target_dir = tmp_path / "models"
     wrong = "0" * 64
@@ -105,9 +103,7 @@ def test_wrong_sha256_leaves_nothing_behind(
 
 
 @pytest.mark.usefixtures("small_chunks")
-def test_target_with_changed_size_is_assembled_again(
-    tmp_path: Path, fake_parts: tuple[list[Path], bytes, str]
-) -> None:
+def test_target_with_changed_size_is_assembled_again(tmp_path: Path, fake_parts: tuple[list[Path], bytes, str]) -> None:
     parts, whole, sha = fake_parts
     target_dir = tmp_path / "models"
     path = assemble_model(target_dir, parts=parts, expected_sha256=sha)
@@ -118,9 +114,7 @@ def test_target_with_changed_size_is_assembled_again(
     assert leftovers(target_dir) == [DEFAULT_MODEL_FILENAME, STAMP]
 
 
-def test_truncated_target_is_assembled_again(
-    tmp_path: Path, fake_parts: tuple[list[Path], bytes, str]
-) -> None:
+def test_truncated_target_is_assembled_again(tmp_path: Path, fake_parts: tuple[list[Path], bytes, str]) -> None:
     parts, whole, sha = fake_parts
     target_dir = tmp_path / "models"
     path = assemble_model(target_dir, parts=parts, expected_sha256=sha)
@@ -269,9 +263,7 @@ def test_concurrent_calls_assemble_once(
     monkeypatch.setattr(model_files, "_concatenate", counting)
     results: list[Path] = []
     threads = [
-        threading.Thread(
-            target=lambda: results.append(assemble_model(target_dir, parts=parts, expected_sha256=sha))
-        )
+        threading.Thread(target=lambda: results.append(assemble_model(target_dir, parts=parts, expected_sha256=sha)))
         for _ in range(4)
     ]
     for thread in threads:
@@ -290,9 +282,7 @@ def test_default_model_dir_follows_xdg_cache_home(tmp_path: Path, monkeypatch: p
     assert default_model_dir() == Path.home() / ".cache" / "article-assistant" / "models"
 
 
-def test_ensure_default_model_uses_the_given_or_default_folder(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_ensure_default_model_uses_the_given_or_default_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[Path] = []
 
     def fake_assemble(target_dir: Path) -> Path:

@@ -111,11 +111,7 @@ def score_retrieval(
         passages = retrieve(q.question, k)
         seconds = time.perf_counter() - began
         rank = next(
-            (
-                i
-                for i, p in enumerate(passages, 1)
-                if p.source == q.source and p.start <= start and end <= p.end
-            ),
+            (i for i, p in enumerate(passages, 1) if p.source == q.source and p.start <= start and end <= p.end),
             None,
         )
         results.append(QuestionResult(q, rank, seconds))

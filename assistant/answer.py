@@ -1,0 +1,234 @@
+"""Answer a question from the articles: understand it in context, retrieve, let the model pick the
+sentences that answer and phrase the answer from them, and keep only what those sentences support, in the
+question's language, streaming statement by statement."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from assistant.citations import Claim, ClaimChecker, is_refusal, numbers, split_claims, word_set
+from assistant.config import Settings
+from assistant.embedding import ArticleEmbedder
+from assistant.excerpts import Excerpts, Quote, SentenceVectors, gather_excerpts, rank_quotes
+from assistant.language import detect_language, language_scores
+from assistant.llm import Generator
+from assistant.prompts import (
+    DONT_KNOW,
+    answer_messages,
+    rewrite_messages,
+    translate_messages,
+)
+from assistant.types import Answer, Citation, Lang, Passage
+
+logger = logging.getLogger(__name__)
+
+History = Sequence[tuple[str, str]]
+Retrieve = Callable[[str, int], list[Passage]]
+
+# A statement is complete once its end punctuation (and any markers) is followed by more text.
+_STATEMENT_END = re.compile(r"[.!?…](?:\s*\[[\d,;\s]+\])*\s+(?=[^\s\[])")
+_LANGUAGE_SURE = 0.75
+
+
+class AnswerStream:
+    """The answer's text, piece by piece as it is written; ``answer`` holds the full Answer afterwards."""
+
+    def __init__(self, pieces: Iterator[str], holder: _Result) -> None:
+        self._pieces = pieces
+        self._holder = holder
+
+    def __iter__(self) -> Iterator[str]:
+        return self._pieces
+
+    @property
+    def answer(self) -> Answer:
+        """The final answer; reading it consumes whatever of the stream is left."""
+        for _ in self._pieces:
+            pass
+        assert self._holder.answer is not None
+        return self._holder.answer
+
+
+@dataclass
+class _Result:
+    answer: Answer | None = None
+
+
+@dataclass
+class _Draft:
+    """What has been said so far: accepted statements and the citations they use, numbered in order."""
+
+    quotes: list[Quote]
+    statements: list[str] = field(default_factory=list)
+    numbers: dict[int, int] = field(default_factory=dict)  # quote index -> citation number
+
+    def add(self, claim_text: str, support: list[int]) -> str:
+        refs = [self.numbers.setdefault(index, len(self.numbers) + 1) for index in support]
+        body = claim_text.rstrip()
+        end = body[-1] if body[-1] in ".!?…" else "."
+        body = body.rstrip(".!?… ")
+        statement = f"{body} {''.join(f'[{n}]' for n in refs)}{end}"
+        self.statements.append(statement)
+        return statement
+
+    def quoted_text(self) -> str:
+        return " ".join(self.quotes[i].text for i in self.numbers)
+
+    def citations(self) -> list[Citation]:
+        out = []
+        for index, number in sorted(self.numbers.items(), key=lambda kv: kv[1]):
+            q = self.quotes[index]
+            out.append(Citation(number, q.source, q.text, q.start, q.end, q.title))
+        return out
+
+
+class Answerer:
+    """The question-answering pipeline, built on a retriever, an embedder and a generator."""
+
+    def __init__(self, settings: Settings, retrieve: Retrieve, embedder: ArticleEmbedder, generator: Generator) -> None:
+        self.settings = settings
+        self.retrieve = retrieve
+        self.embedder = embedder
+        self.generator = generator
+        self.sentence_vectors = SentenceVectors(embedder)
+
+    def stream(self, question: str, history: History | None = None) -> AnswerStream:
+        holder = _Result()
+        return AnswerStream(self._run(question, list(history or []), holder), holder)
+
+    def language_of(self, question: str, history: History) -> Lang:
+        fallback: Lang = detect_language(history[-1][0]) if history else "en"
+        return detect_language(question, fallback=fallback)
+
+    def standalone(self, question: str, history: History) -> str:
+        """The question rewritten to be understood without the conversation (itself when there is none)."""
+        turns = history[-self.settings.history_turns :] if self.settings.history_turns else []
+        if not turns:
+            return question
+        rewritten = self.generator.complete(rewrite_messages(turns, question), max_tokens=80).strip()
+        rewritten = rewritten.splitlines()[0].strip().strip('"«» ') if rewritten else ""
+        if not rewritten or len(rewritten) > 4 * len(question) + 200:
+            logger.warning("could not rewrite the follow-up %r; retrieving with the conversation", question)
+            return f"{turns[-1][0]} {question}"
+        logger.info("follow-up %r understood as %r", question, rewritten)
+        return rewritten
+
+    def _run(self, question: str, history: History, holder: _Result) -> Iterator[str]:
+        began = time.perf_counter()
+        language = self.language_of(question, history)
+        standalone = self.standalone(question, history)
+        passages = self.retrieve(standalone, self.settings.answer_passages)
+        excerpts = _still_in_articles(
+            gather_excerpts(passages, self.sentence_vectors, self.settings.answer_passages), self.settings.seeds_dir
+        )
+        checker = ClaimChecker(excerpts.quotes, " ".join(p.text for p in excerpts.blocks))
+        draft = _Draft(excerpts.quotes)
+        # A question about a name that only some sentences mention (a company, a person) is answered only by
+        # statements quoting one of those: what is said of the others is not about it.
+        required = set(checker.distinctive_names(standalone))
+        held: list[str] = []
+        first_piece: float | None = None
+        if excerpts.quotes and not checker.unsupported_names(standalone):
+            chosen = rank_quotes(
+                standalone, self.embedder.embed_query(standalone), excerpts.quotes, self.settings.answer_sentences
+            )
+            for statement in self._statements(chosen, standalone, language, checker, draft):
+                held.append(statement)
+                if required and not required & word_set(draft.quoted_text()):
+                    continue
+                if first_piece is None:
+                    first_piece = time.perf_counter() - began
+                for piece in held:
+                    yield piece if piece is draft.statements[0] else " " + piece
+                held.clear()
+        answered = bool(draft.statements) and not held
+        if answered:
+            text = " ".join(draft.statements)
+        else:
+            if held:
+                logger.info("refused: the answer quotes none of %s, which the question asks about", required)
+            text = DONT_KNOW[language]
+            first_piece = time.perf_counter() - began
+            yield text
+        holder.answer = Answer(
+            question=question,
+            text=text,
+            language=language,
+            answered=answered,
+            citations=draft.citations() if answered else [],
+            standalone_question=standalone,
+            seconds=time.perf_counter() - began,
+            first_piece_seconds=first_piece or 0.0,
+        )
+
+    def _statements(
+        self, chosen: list[Quote], question: str, language: Lang, checker: ClaimChecker, draft: _Draft
+    ) -> Iterator[str]:
+        """Accepted statements, each as soon as the model has finished writing it."""
+        messages = answer_messages([q.text for q in chosen], question, language)
+        preferred = {draft.quotes.index(q) for q in chosen}
+        buffer = raw = ""
+        for piece in self.generator.stream(messages, max_tokens=self.settings.max_answer_tokens):
+            buffer += piece
+            raw += piece
+            if not draft.statements and is_refusal(buffer):
+                logger.debug("model refused after choosing: %r", raw)
+                return
+            while match := _STATEMENT_END.search(buffer):
+                done, buffer = buffer[: match.end()], buffer[match.end() :]
+                yield from self._accept(done, language, checker, draft, preferred)
+        logger.debug("model wrote: %r", raw)
+        yield from self._accept(buffer, language, checker, draft, preferred)
+
+    def _accept(
+        self, text: str, language: Lang, checker: ClaimChecker, draft: _Draft, preferred: set[int]
+    ) -> Iterator[str]:
+        for claim in split_claims(text):
+            if is_refusal(claim.text) or claim.text.endswith("?"):
+                continue
+            support = checker.support(claim, self.embedder.embed_query(claim.text), preferred)
+            if not support:
+                logger.info("dropped an unsupported statement: %r", claim.text)
+                continue
+            yield draft.add(self._in_language(claim, language).text, support)
+
+    def _in_language(self, claim: Claim, language: Lang) -> Claim:
+        """The claim, translated by the model when it is in the other language.
+
+        The translation is kept only if it carries the same figures as the checked original.
+        """
+        if language_scores(claim.text)[language] >= 1 - _LANGUAGE_SURE:
+            return claim
+        translated = self.generator.complete(translate_messages(claim.text, language), max_tokens=160)
+        fixed = split_claims(translated)
+        if len(fixed) != 1 or numbers(fixed[0].text) != numbers(claim.text):
+            logger.warning("could not translate %r into %s; kept as written", claim.text, language)
+            return claim
+        logger.info("statement translated into %s: %r -> %r", language, claim.text, fixed[0].text)
+        return Claim(fixed[0].text, claim.markers)
+
+
+def _still_in_articles(excerpts: Excerpts, seeds_dir: Path) -> Excerpts:
+    """The excerpts without the quotes whose text is no longer their article's at their offsets.
+
+    An article edited since it was indexed would make the offsets wrong: its sentences cannot be quoted
+    until 'assistant index' runs. An article that is not in the folder (an index shared through a Chroma
+    server) is trusted as indexed.
+    """
+    texts: dict[str, str | None] = {}
+    kept = []
+    for q in excerpts.quotes:
+        if q.source not in texts:
+            path = seeds_dir / q.source
+            texts[q.source] = path.read_text(encoding="utf-8") if path.is_file() else None
+        article = texts[q.source]
+        if article is not None and article[q.start : q.end] != q.text:
+            logger.warning("%s changed since it was indexed; run 'assistant index'", q.source)
+            continue
+        kept.append(q)
+    return Excerpts(excerpts.blocks, kept)

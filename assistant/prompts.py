@@ -1,0 +1,110 @@
+"""Every prompt the assistant sends, and the fixed replies it gives. The fixed parts come first so that
+the model's prompt cache can reuse them from one question to the next."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from langchain_core.messages import BaseMessage
+from langchain_core.prompts import ChatPromptTemplate
+
+from assistant.types import Lang
+
+NO_ANSWER = "NO_ANSWER"
+
+DONT_KNOW: dict[Lang, str] = {
+    "en": "Sorry, the articles don't say. Try rephrasing your question, or ask about something they cover.",
+    "fr": "Désolé, les articles ne le disent pas. Reformulez votre question, ou posez-en une sur ce qu'ils couvrent.",
+}
+
+LANGUAGE_NAMES: dict[Lang, str] = {"en": "English", "fr": "French"}
+
+_SELECT_SYSTEM = """You find which sentences answer a question. Reply with the numbers of the sentences that \
+state the answer, separated by commas (at most three), or 0 if no sentence states it. Reply with numbers only."""
+
+_SELECT_USER = (
+    "Sentences:\n{sentences}\n\nQuestion: {question}\nNumbers of the sentences that state the answer (0 if none):"
+)
+
+_ANSWER_SYSTEM = f"""You answer a question from the given sentences only, in the language asked. Repeat the \
+sentences' own words (translated if the language asked is another), in one or two short sentences. Never add \
+anything the sentences do not say. If they do not answer the question, reply {NO_ANSWER}."""
+
+_ANSWER_USER = "Sentences:\n{sentences}\n\nQuestion: {question}\nAnswer in {language}:"
+
+
+def _escape(text: str) -> str:
+    return text.replace("{", "{{").replace("}", "}}")
+
+
+SELECT_PROMPT = ChatPromptTemplate.from_messages([("system", _escape(_SELECT_SYSTEM)), ("human", _SELECT_USER)])
+ANSWER_PROMPT = ChatPromptTemplate.from_messages([("system", _escape(_ANSWER_SYSTEM)), ("human", _ANSWER_USER)])
+
+_REWRITE_SYSTEM = """You rewrite the last question of a conversation so that it can be understood alone.
+Replace pronouns and vague words ("it", "that", "he", "il", "cela", "celui-ci") by what they refer to in the \
+conversation. Keep the language of the last question. Do not answer it. Reply with the rewritten question only."""
+
+_REWRITE_USER = "Conversation:\n{conversation}\n\nLast question: {question}\nRewritten question:"
+
+_REWRITE_EXAMPLES: list[tuple[str, str]] = [
+    (
+        _REWRITE_USER.format(
+            conversation="User: Combien Acme a-t-elle payé pour Globex ?\n"
+            "Assistant: Acme a payé 2 milliards d'euros pour 30 % de Globex [1].",
+            question="Et quand l'a-t-elle fait ?",
+        ),
+        "Quand Acme a-t-elle payé 2 milliards d'euros pour 30 % de Globex ?",
+    ),
+    (
+        _REWRITE_USER.format(
+            conversation="User: Who runs Globex?\nAssistant: Jean Dupont runs Globex until June [2].",
+            question="Why is he leaving?",
+        ),
+        "Why is Jean Dupont leaving Globex?",
+    ),
+]
+
+REWRITE_PROMPT = ChatPromptTemplate.from_messages(
+    [("system", _escape(_REWRITE_SYSTEM))]
+    + [m for user, ai in _REWRITE_EXAMPLES for m in (("human", _escape(user)), ("ai", _escape(ai)))]
+    + [("human", _REWRITE_USER)]
+)
+
+_TRANSLATE_SYSTEM = """You translate one sentence into the language asked. Keep names, numbers and the [n] \
+markers exactly as they are. Reply with the translation only."""
+
+TRANSLATE_PROMPT = ChatPromptTemplate.from_messages(
+    [
+        ("system", _escape(_TRANSLATE_SYSTEM)),
+        ("human", "Translate into French: Acme paid 2 billion euros for Globex [1]."),
+        ("ai", "Acme a payé 2 milliards d'euros pour Globex [1]."),
+        ("human", "Translate into {language}: {text}"),
+    ]
+)
+
+
+def _numbered(sentences: Sequence[str]) -> str:
+    return "\n".join(f"{i}. {' '.join(text.split())}" for i, text in enumerate(sentences, start=1))
+
+
+def select_messages(sentences: Sequence[str], question: str) -> list[BaseMessage]:
+    """The prompt that asks which of the numbered sentences answer the question."""
+    return SELECT_PROMPT.format_messages(sentences=_numbered(sentences), question=question)
+
+
+def answer_messages(sentences: Sequence[str], question: str, language: Lang) -> list[BaseMessage]:
+    """The prompt that writes the answer from the chosen sentences, in the language asked."""
+    return ANSWER_PROMPT.format_messages(
+        sentences=_numbered(sentences), question=question, language=LANGUAGE_NAMES[language]
+    )
+
+
+def rewrite_messages(history: Sequence[tuple[str, str]], question: str) -> list[BaseMessage]:
+    """The prompt that turns a follow-up question into a standalone one."""
+    conversation = "\n".join(f"User: {' '.join(q.split())}\nAssistant: {' '.join(a.split())}" for q, a in history)
+    return REWRITE_PROMPT.format_messages(conversation=conversation, question=question)
+
+
+def translate_messages(text: str, language: Lang) -> list[BaseMessage]:
+    """The prompt that translates one statement into the answer's language."""
+    return TRANSLATE_PROMPT.format_messages(text=text, language=LANGUAGE_NAMES[language])
