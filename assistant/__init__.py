@@ -20,7 +20,7 @@ if TYPE_CHECKING:
         ModelUnavailableError,
         StoreUnavailableError,
     )
-    from assistant.types import Article, Chunk, IndexReport, Passage
+    from assistant.types import Answer, Article, Chunk, Citation, IndexReport, Passage
 
 _HOMES = {
     "Assistant": "assistant.api",
@@ -33,18 +33,22 @@ _HOMES = {
     "IndexNotBuiltError": "assistant.errors",
     "ModelUnavailableError": "assistant.errors",
     "StoreUnavailableError": "assistant.errors",
+    "Answer": "assistant.types",
     "Article": "assistant.types",
+    "Citation": "assistant.types",
     "Chunk": "assistant.types",
     "IndexReport": "assistant.types",
     "Passage": "assistant.types",
 }
 
 __all__ = [
+    "Answer",
     "Article",
     "Assistant",
     "AssistantError",
     "BadInputError",
     "Chunk",
+    "Citation",
     "IndexBusyError",
     "IndexMismatchError",
     "IndexNotBuiltError",

@@ -22,14 +22,6 @@ def assistant(settings: Settings, embedder: HashEmbedder, generator: QueuedGener
     return Assistant(settings, embedder=embedder, generator=generator)
 
 
-def _excerpt_number(generator: QueuedGenerator, needle: str) -> int:
-    """The number under which the last answer prompt showed the excerpt containing ``needle``."""
-    for line in generator.last_user_message().splitlines():
-        if needle in line and line.startswith("["):
-            return int(line[1 : line.index("]")])
-    raise AssertionError(f"{needle!r} was not shown to the model")
-
-
 def _check_exact(answer_citations: list, articles_dir: Path) -> None:  # type: ignore[type-arg]
     for c in answer_citations:
         text = (articles_dir / c.source).read_text(encoding="utf-8")
