@@ -8,7 +8,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: run test install lint bench eval clean
+.PHONY: run test install lint bench bench-web eval clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,17 +18,28 @@ $(STAMP): pyproject.toml constraints.txt
 
 install: $(STAMP)
 
+HOST ?= 127.0.0.1
+PORT ?= 7860
+CHROMIUM := /usr/bin/chromium
+# apt-get needs root: sudo when make is not run as root.
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+
+# The web chat: updates the index, then serves http://$(HOST):$(PORT) until Ctrl+C.
 run: $(STAMP)
-	$(BIN)/assistant index
-	$(BIN)/assistant ask "Combien Meta a-t-il investi dans Scale AI ?"
-	$(BIN)/assistant ask "Who leads Meta's superintelligence team?"
+	$(BIN)/python app.py --host $(HOST) --port $(PORT)
+
+# Debian's Chromium for tests/test_browser.py (Playwright drives it; its own browser download is not used).
+# Installed only when missing.
+$(CHROMIUM):
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium chromium-driver
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: lint
+test: lint $(CHROMIUM)
 	$(BIN)/pytest
 
 eval: $(STAMP)
@@ -36,6 +47,11 @@ eval: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_retrieval.py
+
+# The web chat: cold start, then 8 simultaneous conversations (each script starts its own app.py).
+bench-web: $(STAMP)
+	$(BIN)/python benchmarks/cold_start.py
+	$(BIN)/python benchmarks/load_chat.py
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .mypy_cache .ruff_cache

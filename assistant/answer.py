@@ -15,14 +15,17 @@ from assistant.citations import Claim, ClaimChecker, is_refusal, numbers, split_
 from assistant.config import Settings
 from assistant.embedding import ArticleEmbedder
 from assistant.excerpts import Excerpts, Quote, SentenceVectors, gather_excerpts, rank_quotes
-from assistant.language import detect_language, language_scores
+from assistant.language import detect_language, language_scores, other_language
 from assistant.llm import Generator
 from assistant.prompts import (
     DONT_KNOW,
+    OTHER_LANGUAGE_NOTE,
     answer_messages,
+    judge_messages,
     rewrite_messages,
     translate_messages,
 )
+from assistant.retrieval import content_terms
 from assistant.types import Answer, Citation, Lang, Passage
 
 logger = logging.getLogger(__name__)
@@ -112,7 +115,7 @@ class Answerer:
             return question
         rewritten = self.generator.complete(rewrite_messages(turns, question), max_tokens=80).strip()
         rewritten = rewritten.splitlines()[0].strip().strip('"«» ') if rewritten else ""
-        if not rewritten or len(rewritten) > 4 * len(question) + 200:
+        if not re.search(r"[^\W\d_]", rewritten) or len(rewritten) > 4 * len(question) + 200:
             logger.warning("could not rewrite the follow-up %r; retrieving with the conversation", question)
             return f"{turns[-1][0]} {question}"
         logger.info("follow-up %r understood as %r", question, rewritten)
@@ -121,40 +124,44 @@ class Answerer:
     def _run(self, question: str, history: History, holder: _Result) -> Iterator[str]:
         began = time.perf_counter()
         language = self.language_of(question, history)
+        note = ""
+        if other := other_language(question):
+            language, note = "en", OTHER_LANGUAGE_NOTE.format(language=other) + " "
+            logger.info("question in %s: answering in English", other)
+            yield note
         standalone = self.standalone(question, history)
-        passages = self.retrieve(standalone, self.settings.answer_passages)
+        # A rewritten follow-up may still say "he" or "there": the earlier question names what it refers to.
+        earlier = history[-1][0] if history and self.settings.history_turns else ""
+        query = f"{standalone} {earlier}" if earlier else standalone
+        passages = self.retrieve(query, self.settings.answer_passages)
         excerpts = _still_in_articles(
             gather_excerpts(passages, self.sentence_vectors, self.settings.answer_passages), self.settings.seeds_dir
         )
-        checker = ClaimChecker(excerpts.quotes, " ".join(p.text for p in excerpts.blocks))
-        draft = _Draft(excerpts.quotes)
-        # A question about a name that only some sentences mention (a company, a person) is answered only by
-        # statements quoting one of those: what is said of the others is not about it.
-        required = set(checker.distinctive_names(standalone))
-        held: list[str] = []
+        shown = " ".join(p.text for p in excerpts.blocks)
+        chosen: list[Quote] = []
+        if excerpts.quotes and not ClaimChecker(excerpts.quotes, shown).unsupported_names(standalone):
+            chosen = self.choose(standalone, excerpts.quotes, shown, earlier)
+        draft = _Draft(chosen)
         first_piece: float | None = None
-        if excerpts.quotes and not checker.unsupported_names(standalone):
-            chosen = rank_quotes(
-                standalone, self.embedder.embed_query(standalone), excerpts.quotes, self.settings.answer_sentences
-            )
+        if chosen and self.settings.answer_style == "written":
+            checker = ClaimChecker(chosen, shown)
             for statement in self._statements(chosen, standalone, language, checker, draft):
-                held.append(statement)
-                if required and not required & word_set(draft.quoted_text()):
-                    continue
                 if first_piece is None:
                     first_piece = time.perf_counter() - began
-                for piece in held:
-                    yield piece if piece is draft.statements[0] else " " + piece
-                held.clear()
-        answered = bool(draft.statements) and not held
+                yield statement if statement is draft.statements[0] else " " + statement
+        # Quoting: the chosen sentences are the answer (the fallback of a written answer that failed its checks).
+        for index, quote in enumerate(chosen if not draft.statements else []):
+            if quoted := self._quote_as_answer(index, quote, language, draft):
+                if first_piece is None:
+                    first_piece = time.perf_counter() - began
+                yield quoted if quoted is draft.statements[0] else " " + quoted
+        answered = bool(draft.statements)
         if answered:
-            text = " ".join(draft.statements)
+            text = note + " ".join(draft.statements)
         else:
-            if held:
-                logger.info("refused: the answer quotes none of %s, which the question asks about", required)
-            text = DONT_KNOW[language]
+            text = note + DONT_KNOW[language]
             first_piece = time.perf_counter() - began
-            yield text
+            yield DONT_KNOW[language]
         holder.answer = Answer(
             question=question,
             text=text,
@@ -166,32 +173,68 @@ class Answerer:
             first_piece_seconds=first_piece or 0.0,
         )
 
+    def choose(self, question: str, quotes: Sequence[Quote], shown: str, earlier: str = "") -> list[Quote]:
+        """The sentences that answer the question, best first: empty when none does.
+
+        The closest sentences are each put to the model as a yes/no question ("does this sentence state
+        the answer?"); those it finds likely enough are kept. A question about a name that only some
+        sentences mention (a company, a person) is only answered by one of those: what is said of the
+        others is not about it.
+        """
+        required = set(ClaimChecker(quotes, shown).distinctive_names(question))
+        pool = [q for q in quotes if required & word_set(q.text)] if required else list(quotes)
+        candidates = rank_quotes(question, self.embedder.embed_query(question), pool, self.settings.answer_candidates)
+        judged = sorted(
+            ((self.generator.yes_probability(judge_messages(question, q.text, earlier)), q) for q in candidates),
+            key=lambda pair: -pair[0],
+        )
+        logger.debug("judged: %s", [(round(p, 2), q.text[:60]) for p, q in judged])
+        return [q for p, q in judged[: self.settings.answer_sentences] if p >= self.settings.answer_threshold]
+
     def _statements(
         self, chosen: list[Quote], question: str, language: Lang, checker: ClaimChecker, draft: _Draft
     ) -> Iterator[str]:
         """Accepted statements, each as soon as the model has finished writing it."""
         messages = answer_messages([q.text for q in chosen], question, language)
-        preferred = {draft.quotes.index(q) for q in chosen}
         buffer = raw = ""
         for piece in self.generator.stream(messages, max_tokens=self.settings.max_answer_tokens):
             buffer += piece
             raw += piece
             if not draft.statements and is_refusal(buffer):
-                logger.debug("model refused after choosing: %r", raw)
+                logger.debug("model refused: %r", raw)
                 return
             while match := _STATEMENT_END.search(buffer):
                 done, buffer = buffer[: match.end()], buffer[match.end() :]
-                yield from self._accept(done, language, checker, draft, preferred)
+                yield from self._accept(done, question, language, checker, draft)
         logger.debug("model wrote: %r", raw)
-        yield from self._accept(buffer, language, checker, draft, preferred)
+        yield from self._accept(buffer, question, language, checker, draft)
 
-    def _accept(
-        self, text: str, language: Lang, checker: ClaimChecker, draft: _Draft, preferred: set[int]
-    ) -> Iterator[str]:
+    def _quote_as_answer(self, index: int, quote: Quote, language: Lang, draft: _Draft) -> str | None:
+        """Chosen sentence ``index`` as a statement of the answer, translated by the model when it is in the
+        other language; the translation is kept only if it carries the sentence's figures and names."""
+        text = " ".join(quote.text.split())
+        if language_scores(text)[language] < 1 - _LANGUAGE_SURE:
+            translated = " ".join(
+                self.generator.complete(translate_messages(text, language), max_tokens=self.settings.max_answer_tokens)
+                .strip()
+                .split()
+            )
+            vector = self.embedder.embed_documents([translated])[0] if translated else []
+            if (
+                not translated
+                or is_refusal(translated)
+                or not ClaimChecker([quote]).faithful(Claim(translated, ()), vector, 0)
+            ):
+                logger.warning("could not translate %r into %s: %r", text, language, translated)
+                return None
+            text = translated
+        return draft.add(text, [index])
+
+    def _accept(self, text: str, question: str, language: Lang, checker: ClaimChecker, draft: _Draft) -> Iterator[str]:
         for claim in split_claims(text):
-            if is_refusal(claim.text) or claim.text.endswith("?"):
+            if is_refusal(claim.text) or claim.text.endswith("?") or _restates(claim.text, question):
                 continue
-            support = checker.support(claim, self.embedder.embed_query(claim.text), preferred)
+            support = checker.support(claim, self.embedder.embed_query(claim.text))
             if not support:
                 logger.info("dropped an unsupported statement: %r", claim.text)
                 continue
@@ -213,6 +256,12 @@ class Answerer:
         return Claim(fixed[0].text, claim.markers)
 
 
+def _restates(claim: str, question: str) -> bool:
+    """True when the claim only repeats the question: no word or figure of it is new."""
+    new_terms = set(content_terms(claim)) - set(content_terms(question))
+    return not new_terms and numbers(claim) <= numbers(question)
+
+
 def _still_in_articles(excerpts: Excerpts, seeds_dir: Path) -> Excerpts:
     """The excerpts without the quotes whose text is no longer their article's at their offsets.
 
@@ -225,7 +274,7 @@ def _still_in_articles(excerpts: Excerpts, seeds_dir: Path) -> Excerpts:
     for q in excerpts.quotes:
         if q.source not in texts:
             path = seeds_dir / q.source
-            texts[q.source] = path.read_text(encoding="utf-8") if path.is_file() else None
+            texts[q.source] = path.read_text(encoding="utf-8", errors="replace") if path.is_file() else None
         article = texts[q.source]
         if article is not None and article[q.start : q.end] != q.text:
             logger.warning("%s changed since it was indexed; run 'assistant index'", q.source)

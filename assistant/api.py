@@ -12,6 +12,7 @@ from assistant.embedding import ArticleEmbedder, make_embedder
 from assistant.errors import BadInputError
 from assistant.indexing import Progress, update_index
 from assistant.llm import Generator, make_generator
+from assistant.questions import clean_question, clean_text
 from assistant.retrieval import HybridRetriever
 from assistant.store import ChromaStore
 from assistant.types import Answer, IndexReport, Passage
@@ -90,10 +91,10 @@ class Assistant:
         The index is built first if there is none yet.
 
         Raises:
-            BadInputError: the question is empty or ``k`` is not positive.
+            BadInputError: the question is empty, too long or has no words, or ``k`` is not positive.
             IndexMismatchError: the index was built with another embedding model.
         """
-        question = _clean_question(question)
+        question = clean_question(question, self.settings.max_question_chars)
         if k < 1:
             raise BadInputError(f"k must be at least 1, got {k}")
         if self.store.read_state() is None:
@@ -114,7 +115,7 @@ class Assistant:
             hold the answer.
 
         Raises:
-            BadInputError: the question is empty.
+            BadInputError: the question is empty, too long or has no words.
             ModelUnavailableError: the language model cannot be loaded or reached.
         """
         return self.stream(question, history).answer
@@ -125,8 +126,8 @@ class Assistant:
         Iterate over the returned stream for the text, statement by statement; its ``answer`` attribute
         then holds the full ``Answer``.
         """
-        question = _clean_question(question)
-        history = [(str(q), str(a)) for q, a in (history or [])]
+        question = clean_question(question, self.settings.max_question_chars)
+        history = [(clean_text(str(q)), clean_text(str(a))) for q, a in (history or [])]
         return self.answerer.stream(question, history)
 
     def status(self) -> IndexStatus:
@@ -143,9 +144,3 @@ class Assistant:
             embedding_model=state.embedding_model,
             updated_at=state.updated_at,
         )
-
-
-def _clean_question(question: str) -> str:
-    if not isinstance(question, str) or not question.strip():
-        raise BadInputError("the question is empty; type a question about the articles")
-    return question.strip()

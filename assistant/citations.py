@@ -25,6 +25,7 @@ _MARKERS_AFTER_END = re.compile(r"([.!?…])\s*((?:\[\s*\d+(?:\s*[,;]\s*\d+)*\s*
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
 _WORD = re.compile(r"[^\W_][\w\-.]*[^\W_]|[^\W_]")
 _POSSESSIVE = re.compile(r"['’]s\b")
+_SENTENCE_BREAK = re.compile(r"(?<=[.!?…])[\s»\"”’]*\s(?=\W*[A-ZÀ-Ý])")
 
 # Capitalised words that are not names, or that an answer may write in its own language while the
 # articles write them in theirs; they need not appear in the quoted sentence.
@@ -38,6 +39,8 @@ _GENERIC = frozenset(
         "US",
         "USA",
         "U.S",
+        "U",  # "U. S." as a translation may write it
+        "S",
         "American",
         "Américain",
         "Américaine",
@@ -103,6 +106,8 @@ _REFUSAL = re.compile(
 )
 
 SIMILARITY_MIN = 0.80
+# A translation of a sentence is much closer to it than an answer drawn from it is.
+TRANSLATION_MIN = 0.90
 OVERLAP_MIN = 0.5
 
 
@@ -144,15 +149,16 @@ def word_set(text: str) -> set[str]:
 
 
 def names(text: str, known: set[str]) -> list[str]:
-    """The text's capitalised words (folded), the first word only when ``known`` holds it."""
+    """The text's capitalised words (folded); a sentence's first word only when ``known`` holds it."""
     found = []
-    for i, word in enumerate(_WORD.findall(_POSSESSIVE.sub("", _MARKER.sub(" ", text)))):
-        if not any(ch.isupper() for ch in word):
-            continue
-        folded = fold(word).strip(".-")
-        if (i == 0 and folded not in known) or folded in _GENERIC or folded in STOPWORDS or not folded:
-            continue
-        found.append(folded)
+    for sentence in _SENTENCE_BREAK.split(_POSSESSIVE.sub("", _MARKER.sub(" ", text))):
+        for i, word in enumerate(_WORD.findall(sentence)):
+            if not any(ch.isupper() for ch in word):
+                continue
+            folded = fold(word).strip(".-")
+            if (i == 0 and folded not in known) or folded in _GENERIC or folded in STOPWORDS or not folded:
+                continue
+            found.append(folded)
     return found
 
 
@@ -191,6 +197,17 @@ class ClaimChecker:
         overlap = len(terms & self._terms[index]) / len(terms) if terms else 0.0
         logger.debug("claim %r vs quote %d: similarity %.3f, overlap %.2f", claim.text, index, similarity, overlap)
         return similarity >= SIMILARITY_MIN or overlap >= OVERLAP_MIN
+
+    def faithful(self, claim: Claim, claim_vector: Sequence[float], index: int) -> bool:
+        """True when the claim says what quote ``index`` says, in other words or another language: the
+        same figures, only names the quote holds, and a meaning very close to it."""
+        if numbers(claim.text) != self._numbers[index]:
+            return False
+        if any(n not in self._words[index] for n in names(claim.text, self.known_words)):
+            return False
+        similarity = float(np.asarray(self.quotes[index].vector) @ np.asarray(claim_vector))
+        logger.debug("rewording %r of quote %d: similarity %.3f", claim.text, index, similarity)
+        return similarity >= TRANSLATION_MIN
 
     def support(self, claim: Claim, claim_vector: Sequence[float], preferred: set[int] | None = None) -> list[int]:
         """Indexes of the quotes to cite for the claim: the closest supporting one among ``preferred``

@@ -7,11 +7,12 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from pydantic import ValidationError
     from tqdm import tqdm
 
     from assistant.api import Assistant
@@ -77,11 +78,16 @@ class _ProgressBar:
 
 def _run_index(args: argparse.Namespace) -> str:
     bar = _ProgressBar()
+    # The skipped files are printed below, one a line; the loader's warnings would repeat them.
+    logging.getLogger("assistant.loader").setLevel(logging.INFO if args.verbose else logging.ERROR)
     try:
         report = _assistant(args).index(full=args.full, progress=bar)
     finally:
         bar.close()
-    return "index: " + report.summary()
+    summary = replace(report, skipped=()).summary()
+    if not report.skipped:
+        return "index: " + summary
+    return "\n".join([f"index: {summary}; skipped {len(report.skipped)}:", *(f"  {m}" for m in report.skipped)])
 
 
 def _run_search(args: argparse.Namespace) -> str:
@@ -166,6 +172,16 @@ _COMMANDS = {
 }
 
 
+def _settings_problem(err: ValidationError) -> str:
+    """The first invalid setting, on one line, with the variable to fix."""
+    first = err.errors()[0]
+    message = str(first["msg"]).removeprefix("Value error, ")
+    if not first["loc"]:
+        return f"invalid settings: {message}"
+    variable = "ASSISTANT_" + str(first["loc"][0]).upper()
+    return f"{variable}={first.get('input')!r} is invalid ({message}); fix or unset it"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status (0 ok, 1 a user-facing error)."""
     args = build_parser().parse_args(argv)
@@ -173,12 +189,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
+    from pydantic import ValidationError  # noqa: PLC0415
+
     from assistant.errors import AssistantError  # noqa: PLC0415
 
     try:
         output = _COMMANDS[args.command](args)
+    except ValidationError as err:  # a bad ASSISTANT_* value
+        sys.stderr.write(f"assistant: error: {_settings_problem(err)}\n")
+        return 1
     except AssistantError as err:
-        sys.stderr.write(f"assistant: error: {err}\n")
+        message = " ".join(str(err).split())  # one line, whatever the message holds
+        sys.stderr.write(f"assistant: error: {message}\n")
         return 1
     except KeyboardInterrupt:
         sys.stderr.write("assistant: interrupted; the previous index is still in use\n")

@@ -40,6 +40,11 @@ class Settings(BaseSettings):
     rrf_k: int = Field(default=10, ge=1, description="Reciprocal rank fusion constant.")
 
     lock_timeout: float = Field(default=600.0, ge=0, description="Seconds to wait for another rebuild.")
+    # Embedding runs at about 6 chunks a second on 2 cores: 1 MB (about 2,000 chunks) already takes 5 minutes.
+    max_article_bytes: int = Field(
+        default=1_000_000, ge=1, description="Larger article files are reported and skipped, not indexed."
+    )
+    max_question_chars: int = Field(default=2000, ge=1, description="Longer questions are refused.")
 
     llm_url: str | None = Field(
         default=None,
@@ -60,8 +65,23 @@ class Settings(BaseSettings):
     max_answer_tokens: int = Field(default=200, ge=16)
 
     answer_passages: int = Field(default=4, ge=1, description="Passages whose sentences may answer.")
-    answer_sentences: int = Field(default=3, ge=1, description="Sentences the model writes the answer from.")
+    answer_candidates: int = Field(
+        default=5, ge=1, description="Closest sentences the model checks one by one for the answer."
+    )
+    answer_threshold: float = Field(
+        default=0.5, ge=0, le=1, description="How sure the model must be that a sentence answers (0-1)."
+    )
+    answer_style: Literal["quote", "written"] = Field(
+        default="quote",
+        description="quote: the answer is the sentences that answer, translated when needed; written: the model "
+        "phrases it (checked against them; best with a strong model).",
+    )
+    answer_sentences: int = Field(default=2, ge=1, description="Most sentences the answer is written from.")
     history_turns: int = Field(default=3, ge=0, description="Previous turns used to understand a follow-up.")
+
+    max_upload_bytes: int = Field(
+        default=1_000_000, ge=1, description="Largest article file the web chat accepts as an upload, in bytes."
+    )
 
     @model_validator(mode="after")
     def _check_chunk_sizes(self) -> Settings:

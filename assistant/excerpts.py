@@ -4,8 +4,10 @@
 from __future__ import annotations
 
 import logging
+import math
+import re
 import threading
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -21,7 +23,6 @@ logger = logging.getLogger(__name__)
 _MIN_WORDS = 5  # datelines and bylines are not quotable facts
 _HEADING_WORDS = 25  # a line this short without end punctuation is a heading
 _LEXICAL_WEIGHT = 0.3
-_BLOCK_WEIGHT = 0.02
 
 
 @dataclass(frozen=True)
@@ -74,10 +75,34 @@ class SentenceVectors:
             return out
 
 
+# Text addressed to an AI assistant rather than to readers: an article's sentences are shown to the model as
+# data to judge, so a sentence that tries to instruct it is never shown or quoted.
+_INSTRUCTION = re.compile(
+    # An order at the start of a sentence (after an optional "IMPORTANT:"): "Ignore your instructions…".
+    r"^\W*(?:[\w ]{1,30}:\s*)?(?:please\s+|s'il te plaît,?\s+)?(?:ignore[zs]?|disregard|forget|oublie[zs]?|override)"
+    r"\b.{0,60}\b(?:instructions?|consignes?|prompts?|rules|règles|directives?)\b"
+    r"|\bsystem prompt\b|\bprompt (?:système|systeme)\b"
+    r"|\b(?:reply|answer|respond|say|réponds|répondez|dis|dites)\b.{0,40}\b(?:every|any|all|each|toutes?|chaque)"
+    r"\b.{0,20}\bquestions?\b"
+    r"|\byou are (?:now )?(?:an? )?(?:ai|assistant|chatbot|language model|llm)\b"
+    r"|\btu es (?:maintenant )?(?:un |une )?(?:assistant|ia|chatbot)\b"
+    r"|<\|im_(?:start|end)\|>|\[/?INST\]|^\W*(?:system|assistant)\s*:",
+    re.IGNORECASE,
+)
+
+
+def addresses_the_model(sentence: str) -> bool:
+    """True when a sentence reads as instructions to an AI (a prompt injection), not as news."""
+    return bool(_INSTRUCTION.search(sentence))
+
+
 def quotable(sentence: str, title: str = "") -> bool:
-    """A sentence that states something: not the title, a heading, a dateline or a one-word line."""
+    """A sentence that states something: not the title, a heading, a dateline, a one-word line, or text that
+    tries to instruct the model."""
     words = count_words(sentence)
-    if words < _MIN_WORDS or sentence.strip() == title.strip():
+    if words < _MIN_WORDS or sentence.strip() == title.strip() or addresses_the_model(sentence):
+        if addresses_the_model(sentence):
+            logger.info("not shown to the model (reads as instructions to it): %r", sentence[:80])
         return False
     return words >= _HEADING_WORDS or sentence.rstrip()[-1] in '.!?…»")'
 
@@ -104,13 +129,17 @@ def gather_excerpts(passages: Sequence[Passage], sentence_vectors: SentenceVecto
 
 def rank_quotes(question: str, question_vector: Sequence[float], quotes: Sequence[Quote], limit: int) -> list[Quote]:
     """The ``limit`` quotes closest to the question: cosine similarity, plus a share of the question's
-    content words the sentence holds, less a little for coming from a lower-ranked passage."""
+    content words the sentence holds, each word weighted by how rare it is among the quotes."""
     q_terms = set(content_terms(question))
+    quote_terms = [set(content_terms(quote.text)) for quote in quotes]
+    frequency = Counter(t for terms in quote_terms for t in terms & q_terms)
+    weight = {t: math.log(1 + len(quotes) / (1 + frequency[t])) for t in q_terms}
+    total = sum(weight.values()) or 1.0
     q = np.asarray(question_vector, dtype=np.float32)
 
-    def score(quote: Quote) -> float:
-        similarity = float(np.asarray(quote.vector, dtype=np.float32) @ q)
-        overlap = len(q_terms & set(content_terms(quote.text))) / len(q_terms) if q_terms else 0.0
-        return similarity + _LEXICAL_WEIGHT * overlap - _BLOCK_WEIGHT * quote.block
+    def score(i: int) -> float:
+        similarity = float(np.asarray(quotes[i].vector, dtype=np.float32) @ q)
+        overlap = sum(weight[t] for t in q_terms & quote_terms[i]) / total
+        return similarity + _LEXICAL_WEIGHT * overlap
 
-    return sorted(quotes, key=score, reverse=True)[:limit]
+    return [quotes[i] for i in sorted(range(len(quotes)), key=score, reverse=True)[:limit]]

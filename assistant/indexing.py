@@ -49,17 +49,30 @@ class _Changes:
         )
 
 
+def _not_writable(settings: Settings, err: OSError) -> StoreUnavailableError:
+    return StoreUnavailableError(
+        f"the index folder {str(settings.index_dir)!r} is not writable ({err.strerror}); "
+        "choose another folder with --index-dir or ASSISTANT_INDEX_DIR"
+    )
+
+
 @contextmanager
 def build_lock(settings: Settings) -> Iterator[None]:
-    """Hold the index's build lock; wait up to ``lock_timeout`` seconds for another build to finish."""
+    """Hold the index's build lock; wait up to ``lock_timeout`` seconds for another build to finish.
+
+    Raises:
+        StoreUnavailableError: the index folder cannot be created or written.
+        IndexBusyError: another build held the lock for longer than ``lock_timeout``.
+    """
+    path = settings.index_dir / ".build.lock"
     try:
         settings.index_dir.mkdir(parents=True, exist_ok=True)
+        # filelock takes a lock file it cannot create for one held by someone else, and would wait for it.
+        with path.open("a"):
+            pass
     except OSError as err:
-        raise StoreUnavailableError(
-            f"cannot create the index folder {str(settings.index_dir)!r} ({err.strerror}); "
-            "choose a writable folder with ASSISTANT_INDEX_DIR"
-        ) from err
-    lock = FileLock(str(settings.index_dir / ".build.lock"))
+        raise _not_writable(settings, err) from err
+    lock = FileLock(str(path))
     try:
         lock.acquire(timeout=0)
     except Timeout:
@@ -71,6 +84,8 @@ def build_lock(settings: Settings) -> Iterator[None]:
                 f"another index update has been running for over {settings.lock_timeout:.0f} s; "
                 "wait for it to finish, then run 'assistant index' again"
             ) from err
+    except OSError as err:
+        raise _not_writable(settings, err) from err
     try:
         yield
     finally:
@@ -97,9 +112,11 @@ def update_index(
     """
     started = time.perf_counter()
     with build_lock(settings):
-        loaded = load_articles(settings.seeds_dir)
-        articles = {a.source: a for a in loaded.articles}
         state = store.read_state()
+        loaded = load_articles(
+            settings.seeds_dir, settings.max_article_bytes, prefer=state.articles if state is not None else ()
+        )
+        articles = {a.source: a for a in loaded.articles}
         rebuild = full or state is None or state.embedding_model != embedder.model_id
         if state is not None and state.embedding_model != embedder.model_id:
             logger.warning(
@@ -153,7 +170,9 @@ def update_index(
         new_state = replace(base, articles=dict(sorted(manifest.items())), updated_at=now_iso(), pending=tuple(retired))
         store.write_state(new_state)  # the switch
         if rebuild:
-            store.drop_unused_collections(keep=[new_state.collection])
+            # The previous collection stays until the next update, so that a question being answered from it
+            # during the switch still finds it; collections older than that are dropped now.
+            store.drop_unused_collections(keep=[new_state.collection, *([state.collection] if state else [])])
         else:
             new_state = store.clear_pending(new_state)
         return _report(changes, new_state, started, loaded.skipped)

@@ -29,6 +29,37 @@ def _detector() -> LanguageDetector:
     return LanguageDetectorBuilder.from_languages(Language.ENGLISH, Language.FRENCH).build()
 
 
+# Languages a question is commonly asked in that the assistant does not answer in: it says so, in English.
+_OTHER_LANGUAGES = ("GERMAN", "SPANISH", "ITALIAN", "PORTUGUESE", "DUTCH")
+_OTHER_SURE = 0.5
+_OURS_AT_MOST = 0.25
+_OTHER_MIN_WORDS = 3
+
+
+@functools.cache
+def _wide_detector() -> LanguageDetector:
+    from lingua import Language, LanguageDetectorBuilder  # noqa: PLC0415
+
+    languages = [Language.ENGLISH, Language.FRENCH] + [getattr(Language, name) for name in _OTHER_LANGUAGES]
+    return LanguageDetectorBuilder.from_languages(*languages).build()
+
+
+def other_language(text: str) -> str | None:
+    """The name of the language ``text`` is written in ("German"), when it is clearly neither French nor
+    English; None otherwise."""
+    content = _content_for_detection(text)
+    if len(content.split()) < _OTHER_MIN_WORDS:
+        return None
+    values = _wide_detector().compute_language_confidence_values(content)
+    if not values:
+        return None
+    top = values[0]
+    ours = sum(v.value for v in values if v.language.name in ("ENGLISH", "FRENCH"))
+    if top.language.name in _OTHER_LANGUAGES and top.value >= _OTHER_SURE and ours <= _OURS_AT_MOST:
+        return top.language.name.capitalize()
+    return None
+
+
 def _content_for_detection(text: str) -> str:
     """The text without citation markers and capitalised names, which belong to no language."""
     words = _WORD.findall(_MARKER.sub(" ", text))

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import BaseMessage
 
@@ -39,6 +40,15 @@ class Generator(ABC):
     def complete(self, messages: Sequence[BaseMessage], *, max_tokens: int | None = None) -> str:
         """The whole reply."""
         return "".join(self.stream(messages, max_tokens=max_tokens))
+
+    def yes_probability(self, messages: Sequence[BaseMessage]) -> float:
+        """How likely the reply to a yes/no prompt is "yes", from 0 to 1.
+
+        This default reads the first word of a short reply (0 or 1); models that expose their token
+        probabilities give a graded answer.
+        """
+        reply = self.complete(messages, max_tokens=3).strip().lower()
+        return 1.0 if reply.startswith(("yes", "oui")) else 0.0
 
 
 class ChatModelGenerator(Generator):
@@ -83,16 +93,85 @@ class ChatModelGenerator(Generator):
             except ModelUnavailableError:
                 raise
             except Exception as err:
-                if _is_connection_error(err):
-                    raise ModelUnavailableError(
-                        f"the language model server cannot be reached ({err}); "
-                        "check ASSISTANT_LLM_URL or unset it to use the embedded model"
-                    ) from err
+                _raise_if_unreachable(err)
                 raise
+
+    def yes_probability(self, messages: Sequence[BaseMessage]) -> float:
+        model = self.chat_model()
+        client = getattr(model, "client", None)
+        with _GLOBAL_CALL_LOCK:
+            if client is not None and hasattr(client, "create_chat_completion"):
+                return _llama_yes_probability(client, messages)
+            try:
+                reply = model.invoke(list(messages), max_tokens=1, logprobs=True, top_logprobs=10)
+            except Exception as err:
+                _raise_if_unreachable(err)
+                raise
+        first = (reply.response_metadata.get("logprobs") or {}).get("content") or []
+        if not first or not first[0].get("top_logprobs"):  # a server that gives no probabilities
+            return super().yes_probability(messages)
+        yes = no = 0.0
+        for option in first[0]["top_logprobs"]:
+            word = str(option.get("token", "")).strip().lower()
+            if word in ("yes", "no"):
+                p = float(np.exp(option["logprob"]))
+                yes, no = (yes + p, no) if word == "yes" else (yes, no + p)
+        return yes / (yes + no) if yes + no else 0.0
+
+
+def _llama_yes_probability(client: Any, messages: Sequence[BaseMessage]) -> float:
+    """P("yes") / (P("yes") + P("no")) over the first token llama.cpp would write."""
+    yes, no = _yes_no_tokens(client)
+    found: list[float] = []
+
+    def record(_ids: Any, scores: Any) -> Any:
+        logits = np.asarray(scores, dtype=np.float64)
+        p = np.exp(logits - logits.max())
+        found[:] = [float(p[yes].sum()), float(p[no].sum())]
+        return scores
+
+    roles = {"human": "user", "ai": "assistant", "system": "system"}
+    client.create_chat_completion(
+        messages=[{"role": roles.get(m.type, "user"), "content": str(m.content)} for m in messages],
+        max_tokens=1,
+        temperature=0.0,
+        logits_processor=[record],
+    )
+    if not found or sum(found) == 0:
+        return 0.0
+    return found[0] / sum(found)
+
+
+def _yes_no_tokens(client: Any) -> tuple[list[int], list[int]]:
+    """The single-token spellings of yes and no in the model's vocabulary."""
+    cached: tuple[list[int], list[int]] | None = getattr(client, "_assistant_yes_no", None)
+    if cached is not None:
+        return cached
+
+    def ids(words: Sequence[str]) -> list[int]:
+        out = set()
+        for word in words:
+            tokens = client.tokenize(word.encode(), add_bos=False, special=False)
+            if len(tokens) == 1:
+                out.add(tokens[0])
+        return sorted(out)
+
+    pair = ids(["yes", "Yes", " yes", " Yes", "YES"]), ids(["no", "No", " no", " No", "NO"])
+    client._assistant_yes_no = pair
+    return pair
 
 
 # llama.cpp holds one context per model and the server side serialises anyway: one generation at a time.
 _GLOBAL_CALL_LOCK = threading.RLock()
+
+
+def _raise_if_unreachable(err: Exception) -> None:
+    """Turn a failure to reach the model's server into the user's error; leave any other failure alone."""
+    if _is_connection_error(err):
+        raise ModelUnavailableError(
+            f"the language model server cannot be reached ({err}); "
+            "check ASSISTANT_LLM_URL or unset it to use the embedded model"
+        ) from err
 
 
 def _is_connection_error(err: Exception) -> bool:
@@ -105,8 +184,9 @@ def _llama_cpp_model(path: Path, settings: Settings) -> BaseChatModel:
         from langchain_community.chat_models import ChatLlamaCpp  # noqa: PLC0415
     except ImportError as err:
         raise ModelUnavailableError(f"llama-cpp-python is not installed ({err}); run 'make run' to install it") from err
-    if not path.is_file():
-        raise ModelUnavailableError(f"model file {str(path)!r} does not exist; fix ASSISTANT_LLM_MODEL_PATH")
+    from assistant.model_files import check_gguf_file  # noqa: PLC0415
+
+    check_gguf_file(path)
     try:
         model = ChatLlamaCpp(
             model_path=str(path),
@@ -119,11 +199,23 @@ def _llama_cpp_model(path: Path, settings: Settings) -> BaseChatModel:
             verbose=False,
         )
     except (ValueError, RuntimeError) as err:
-        raise ModelUnavailableError(f"cannot load the model {str(path)!r} ({err}); is it a valid GGUF file?") from err
+        raise ModelUnavailableError(
+            f"cannot load the model {str(path)!r} (llama.cpp: {_first_line(err)}); "
+            "is it a complete GGUF file? Fix ASSISTANT_LLM_MODEL_PATH, or unset it to use the packaged model"
+        ) from err
     # No LlamaRAMCache: its saved states hold a copy of the logits (hundreds of MB each) that its capacity
     # does not count. llama.cpp already reuses the longest common prefix with the previous prompt, so the
     # fixed system part of consecutive answer prompts is evaluated once.
     return model
+
+
+def _first_line(err: Exception) -> str:
+    """The gist of a (pydantic-wrapped) loading error, on one line."""
+    text = str(err)
+    marker = "Received error "
+    if marker in text:
+        text = text.split(marker, 1)[1]
+    return text.strip().splitlines()[0].split(" [type=")[0] if text.strip() else type(err).__name__
 
 
 def _openai_model(settings: Settings) -> BaseChatModel:

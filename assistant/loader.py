@@ -1,17 +1,36 @@
-"""Read the articles folder: UTF-8 .txt and .md files, one article each."""
+"""Read the articles folder: UTF-8 .txt and .md files, one article each.
+
+A file that cannot be an article (empty, binary, not UTF-8, too large, an odd name, a copy of another one) is
+reported with its name and what to do, and the others are still loaded.
+"""
 
 from __future__ import annotations
 
 import logging
+import re
+import unicodedata
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from assistant.errors import BadInputError
-from assistant.types import Article
+from assistant.types import Article, content_hash
 
 logger = logging.getLogger(__name__)
 
 ARTICLE_SUFFIXES = (".txt", ".md")
+UTF8_BOM = "\ufeff"
+# Byte order marks of encodings we can name but do not index: offsets must be those of the file read as UTF-8.
+_OTHER_BOMS = (
+    (b"\xff\xfe\x00\x00", "UTF-32"),
+    (b"\x00\x00\xfe\xff", "UTF-32"),
+    (b"\xff\xfe", "UTF-16"),
+    (b"\xfe\xff", "UTF-16"),
+)
+# Control characters that text files do not hold; a few are tolerated (old word processors leave some).
+_BINARY_CONTROL = re.compile(r"[\x01-\x08\x0e-\x1f\x7f]")
+_BINARY_SHARE = 0.01
+_SPACES = re.compile(r"\s+")
 
 
 @dataclass
@@ -23,35 +42,84 @@ class LoadedArticles:
 
 
 def article_title(text: str) -> str:
-    """The first non-empty line, without Markdown heading marks."""
-    for line in text.splitlines():
+    """The first non-empty line, without a byte order mark or Markdown heading marks."""
+    for line in text.lstrip(UTF8_BOM).splitlines():
         if line.strip():
             return line.strip().lstrip("#").strip() or line.strip()
     return ""
 
 
-def read_article(path: Path) -> Article:
-    """Read one article file.
+def _size_text(size: int) -> str:
+    return f"{size / 1_000_000:.1f} MB" if size >= 100_000 else f"{size:,} bytes"
+
+
+def check_file_name(name: str) -> None:
+    """Raise BadInputError when ``name`` cannot be an article's id (not UTF-8, control characters)."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError as err:
+        shown = name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+        raise BadInputError(f"{shown}: the file name is not valid UTF-8; rename the file") from err
+    if any(unicodedata.category(ch) == "Cc" for ch in name):
+        raise BadInputError(f"{name!r}: the file name holds control characters; rename the file")
+
+
+def decode_article(name: str, data: bytes) -> str:
+    """The text of an article file's bytes (UTF-8, with or without a byte order mark).
 
     Raises:
-        BadInputError: the file is empty, binary or not UTF-8.
+        BadInputError: the bytes are empty, binary, or text in another encoding.
     """
-    data = path.read_bytes()
+    for bom, encoding in _OTHER_BOMS:
+        if data.startswith(bom):
+            raise BadInputError(f"{name}: the file is {encoding} text; save it as UTF-8")
     if b"\x00" in data:
-        raise BadInputError(f"{path.name}: this is a binary file, not a text article; remove it")
+        raise BadInputError(f"{name}: this is a binary file, not a text article; remove it")
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as err:
-        raise BadInputError(f"{path.name}: not valid UTF-8 (byte {err.start}); re-save the file as UTF-8") from err
-    if not text.strip():
-        raise BadInputError(f"{path.name}: the file is empty; add the article's text or remove it")
+        raise BadInputError(f"{name}: not valid UTF-8 (byte {err.start}); re-save the file as UTF-8") from err
+    if not text.lstrip(UTF8_BOM).strip():
+        raise BadInputError(f"{name}: the file is empty; add the article's text or remove it")
+    if len(_BINARY_CONTROL.findall(text)) > _BINARY_SHARE * len(text):
+        raise BadInputError(f"{name}: this is a binary file, not a text article; remove it")
+    return text
+
+
+def read_article(path: Path, max_bytes: int | None = None) -> Article:
+    """Read one article file.
+
+    Args:
+        path: the file; its name is the article's id.
+        max_bytes: larger files are refused (``ASSISTANT_MAX_ARTICLE_BYTES``); None: no limit.
+
+    Raises:
+        BadInputError: the file is empty, binary, not UTF-8, too large, or its name is unusable.
+        OSError: the file cannot be read (deleted meanwhile, permissions).
+    """
+    check_file_name(path.name)
+    if max_bytes is not None:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise BadInputError(
+                f"{path.name}: {_size_text(size)} is over the {_size_text(max_bytes)} limit for one article "
+                "(ASSISTANT_MAX_ARTICLE_BYTES); split it into several files or raise the limit"
+            )
+    text = decode_article(path.name, path.read_bytes())
     return Article(source=path.name, title=article_title(text), text=text)
 
 
-def load_articles(folder: Path) -> LoadedArticles:
-    """Every readable article in ``folder`` (not recursive), sorted by file name.
+def _same_text_key(text: str) -> str:
+    """Equal for two copies of an article that differ only in spacing, line ends or a byte order mark."""
+    return content_hash(_SPACES.sub(" ", text.lstrip(UTF8_BOM)).strip())
 
-    A file that cannot be read is reported in ``skipped`` and the others are still loaded.
+
+def load_articles(folder: Path, max_bytes: int | None = None, prefer: Collection[str] = ()) -> LoadedArticles:
+    """Every readable article in ``folder`` (not recursive, hidden files ignored), sorted by file name.
+
+    A file that cannot be read is reported in ``skipped`` and the others are still loaded. Of two files with
+    the same text only one is loaded, so that no passage is found twice: the first named in ``prefer`` (the
+    articles already indexed), else the first by name; the other is reported.
 
     Raises:
         BadInputError: the folder does not exist.
@@ -59,16 +127,27 @@ def load_articles(folder: Path) -> LoadedArticles:
     if not folder.is_dir():
         raise BadInputError(f"articles folder {str(folder)!r} does not exist; create it or set ASSISTANT_SEEDS_DIR")
     loaded = LoadedArticles()
+    read: list[Article] = []
     for path in sorted(folder.iterdir()):
         if path.name.startswith(".") or path.suffix.lower() not in ARTICLE_SUFFIXES or not path.is_file():
             continue
         try:
-            loaded.articles.append(read_article(path))
+            read.append(read_article(path, max_bytes))
         except BadInputError as err:
-            logger.warning("skipped %s", err)
-            loaded.skipped.append(str(err))
-        except OSError as err:  # deleted or unreadable while we listed the folder
-            message = f"{path.name}: cannot be read ({err.strerror}); check the file"
-            logger.warning("skipped %s", message)
-            loaded.skipped.append(message)
+            _skip(loaded, str(err))
+        except FileNotFoundError:
+            logger.info("%s was deleted while the folder was read", path.name)
+        except OSError as err:
+            _skip(loaded, f"{path.name}: cannot be read ({err.strerror}); check the file")
+    kept: dict[str, Article] = {}
+    for article in sorted(read, key=lambda a: (a.source not in prefer, a.source)):
+        first = kept.setdefault(_same_text_key(article.text), article)
+        if first is not article:
+            _skip(loaded, f"{article.source}: same text as {first.source}, which is indexed; delete one of the two")
+    loaded.articles = sorted(kept.values(), key=lambda a: a.source)
     return loaded
+
+
+def _skip(loaded: LoadedArticles, message: str) -> None:
+    logger.warning("skipped %s", message)
+    loaded.skipped.append(message)

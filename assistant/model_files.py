@@ -298,3 +298,30 @@ def ensure_default_model(model_dir: Path | None = None) -> Path:
         ModelUnavailableError: the model cannot be assembled or verified; the message says what to do.
     """
     return assemble_model(model_dir or default_model_dir())
+
+
+GGUF_MAGIC = b"GGUF"
+# A header (magic, version, tensor and metadata counts) is 24 bytes; a real model is far larger.
+_GGUF_MIN_BYTES = 1_000_000
+
+
+def check_gguf_file(path: Path) -> None:
+    """Raise unless ``path`` is a readable file that starts like a GGUF model.
+
+    Raises:
+        ModelUnavailableError: the file is missing, unreadable, not GGUF, or too small to be a model;
+            the message names ASSISTANT_LLM_MODEL_PATH.
+    """
+    fix = "fix ASSISTANT_LLM_MODEL_PATH, or unset it to use the packaged model"
+    try:
+        with path.open("rb") as handle:
+            magic = handle.read(len(GGUF_MAGIC))
+        size = path.stat().st_size
+    except FileNotFoundError as err:
+        raise ModelUnavailableError(f"model file {str(path)!r} does not exist; {fix}") from err
+    except OSError as err:
+        raise ModelUnavailableError(f"model file {str(path)!r} cannot be read ({err.strerror}); {fix}") from err
+    if magic != GGUF_MAGIC:
+        raise ModelUnavailableError(f"model file {str(path)!r} is not a GGUF model; {fix}")
+    if size < _GGUF_MIN_BYTES:
+        raise ModelUnavailableError(f"model file {str(path)!r} is truncated ({size:,} bytes); {fix}")

@@ -17,13 +17,19 @@ DONT_KNOW: dict[Lang, str] = {
     "fr": "Désolé, les articles ne le disent pas. Reformulez votre question, ou posez-en une sur ce qu'ils couvrent.",
 }
 
+# Said before the answer to a question in a language the assistant does not answer in.
+OTHER_LANGUAGE_NOTE = (
+    "(Your question seems to be in {language}: I answer in English, or in French if you ask in French.)"
+)
+
 LANGUAGE_NAMES: dict[Lang, str] = {"en": "English", "fr": "French"}
 
-_SELECT_SYSTEM = """You find which sentences answer a question. Reply with the numbers of the sentences that \
-state the answer, separated by commas (at most three), or 0 if no sentence states it. Reply with numbers only."""
+_JUDGE_SYSTEM = """You check whether a sentence from a news article answers a question. Reply yes if the \
+sentence states the answer to the question, no otherwise."""
 
-_SELECT_USER = (
-    "Sentences:\n{sentences}\n\nQuestion: {question}\nNumbers of the sentences that state the answer (0 if none):"
+# The question comes before the sentence so that consecutive checks of one question share a prompt prefix.
+_JUDGE_USER = (
+    "Question: {question}\nSentence: {sentence}\nDoes the sentence state the answer to the question? Reply yes or no."
 )
 
 _ANSWER_SYSTEM = f"""You answer a question from the given sentences only, in the language asked. Repeat the \
@@ -37,7 +43,7 @@ def _escape(text: str) -> str:
     return text.replace("{", "{{").replace("}", "}}")
 
 
-SELECT_PROMPT = ChatPromptTemplate.from_messages([("system", _escape(_SELECT_SYSTEM)), ("human", _SELECT_USER)])
+JUDGE_PROMPT = ChatPromptTemplate.from_messages([("system", _escape(_JUDGE_SYSTEM)), ("human", _JUDGE_USER)])
 ANSWER_PROMPT = ChatPromptTemplate.from_messages([("system", _escape(_ANSWER_SYSTEM)), ("human", _ANSWER_USER)])
 
 _REWRITE_SYSTEM = """You rewrite the last question of a conversation so that it can be understood alone.
@@ -87,9 +93,11 @@ def _numbered(sentences: Sequence[str]) -> str:
     return "\n".join(f"{i}. {' '.join(text.split())}" for i, text in enumerate(sentences, start=1))
 
 
-def select_messages(sentences: Sequence[str], question: str) -> list[BaseMessage]:
-    """The prompt that asks which of the numbered sentences answer the question."""
-    return SELECT_PROMPT.format_messages(sentences=_numbered(sentences), question=question)
+def judge_messages(question: str, sentence: str, earlier_question: str = "") -> list[BaseMessage]:
+    """The yes/no prompt that asks whether one sentence answers the question (a follow-up of
+    ``earlier_question`` when there is one)."""
+    context = f"Earlier question: {' '.join(earlier_question.split())}\n" if earlier_question else ""
+    return JUDGE_PROMPT.format_messages(context=context, question=question, sentence=" ".join(sentence.split()))
 
 
 def answer_messages(sentences: Sequence[str], question: str, language: Lang) -> list[BaseMessage]:

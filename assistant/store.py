@@ -13,13 +13,14 @@ import json
 import logging
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlparse
 
 from assistant.config import Settings
-from assistant.errors import BadInputError, StoreUnavailableError
+from assistant.errors import AssistantError, BadInputError, StoreUnavailableError
 from assistant.types import Chunk
 
 logger = logging.getLogger(__name__)
@@ -134,23 +135,43 @@ class ChromaStore:
             raise
         except Exception as err:
             self._client = None
+            reason = " ".join(str(err).split())
             raise StoreUnavailableError(
-                f"cannot open the index at {self.location} ({err}); "
-                + ("check that the Chroma server runs" if url else "check that the folder is writable")
+                f"cannot open the index at {self.location} ({reason}); "
+                + (
+                    "check that the Chroma server runs there, or unset ASSISTANT_CHROMA_URL"
+                    if url
+                    else "choose a writable folder with --index-dir or ASSISTANT_INDEX_DIR"
+                )
             ) from err
         return self._client
 
     def _collection(self, name: str) -> Any:
         return self._connect().get_collection(name, embedding_function=None)
 
+    @contextmanager
+    def _reading(self) -> Iterator[None]:
+        """Turn a failed read (a server gone, a collection replaced twice during one question) into a message."""
+        try:
+            yield
+        except AssistantError:
+            raise
+        except Exception as err:
+            reason = " ".join(str(err).split())[:200]
+            raise StoreUnavailableError(
+                f"the index at {self.location} could not be read ({reason}); ask again, and if this persists "
+                + ("check that the Chroma server runs" if self.settings.chroma_url else "run 'assistant index'")
+            ) from err
+
     def read_state(self) -> IndexState | None:
         """The pointer, or None when no index was ever built here."""
         client = self._connect()
-        names = {c.name for c in client.list_collections()}
-        if self._pointer_name not in names:
-            return None
-        meta = client.get_collection(self._pointer_name, embedding_function=None).metadata or {}
-        return IndexState.from_metadata(meta) if "collection" in meta else None
+        with self._reading():
+            names = {c.name for c in client.list_collections()}
+            if self._pointer_name not in names:
+                return None
+            meta = client.get_collection(self._pointer_name, embedding_function=None).metadata or {}
+            return IndexState.from_metadata(meta) if "collection" in meta else None
 
     def write_state(self, state: IndexState) -> None:
         """Switch the pointer: one metadata write, so readers see the old state or the new one."""
@@ -208,27 +229,29 @@ class ChromaStore:
 
     def iter_chunks(self, state: IndexState) -> Iterator[StoredChunk]:
         """Every chunk the state serves (chunks of pending articles are left out)."""
-        col = self._collection(state.collection)
-        served = state.served_keys
-        offset = 0
-        while True:
-            page = col.get(include=["documents", "metadatas"], limit=_PAGE, offset=offset)
-            ids = page["ids"]
-            for cid, text, meta in zip(ids, page["documents"], page["metadatas"], strict=True):
-                if meta and text is not None and meta.get("article") in served:
-                    chunk = Chunk(str(meta["source"]), int(meta["start"]), int(meta["end"]), text)
-                    yield StoredChunk(cid, chunk, str(meta["title"]), str(meta["article"]))
-            if len(ids) < _PAGE:
-                return
-            offset += _PAGE
+        with self._reading():
+            col = self._collection(state.collection)
+            served = state.served_keys
+            offset = 0
+            while True:
+                page = col.get(include=["documents", "metadatas"], limit=_PAGE, offset=offset)
+                ids = page["ids"]
+                for cid, text, meta in zip(ids, page["documents"], page["metadatas"], strict=True):
+                    if meta and text is not None and meta.get("article") in served:
+                        chunk = Chunk(str(meta["source"]), int(meta["start"]), int(meta["end"]), text)
+                        yield StoredChunk(cid, chunk, str(meta["title"]), str(meta["article"]))
+                if len(ids) < _PAGE:
+                    return
+                offset += _PAGE
 
     def nearest(self, state: IndexState, vector: Sequence[float], n: int) -> list[tuple[str, float]]:
         """Ids of the ``n`` served chunks nearest to ``vector``, with their cosine similarity."""
-        col = self._collection(state.collection)
         served = state.served_keys
-        # Over-fetch: during an update, chunks of not-yet-served articles may rank among the nearest.
-        want = min(max(2 * n, n + 10), max(1, col.count()))
-        found = col.query(query_embeddings=[list(vector)], n_results=want, include=["metadatas", "distances"])
+        with self._reading():
+            col = self._collection(state.collection)
+            # Over-fetch: during an update, chunks of not-yet-served articles may rank among the nearest.
+            want = min(max(2 * n, n + 10), max(1, col.count()))
+            found = col.query(query_embeddings=[list(vector)], n_results=want, include=["metadatas", "distances"])
         hits = []
         for cid, meta, dist in zip(found["ids"][0], found["metadatas"][0], found["distances"][0], strict=True):
             # After a crash Chroma may still return a deleted id without metadata: it is not served.

@@ -65,7 +65,9 @@ _MORE_REFUSALS = re.compile(
     r"\b(?:don['’]t|do not|does not|doesn['’]t) know\b|\bcannot (?:answer|determine|find|be determined)\b|"
     r"\bunable to (?:answer|determine|find)\b|\bnot (?:possible|able) to (?:answer|determine)\b|"
     r"\bunknown\b|\bne (?:peux|puis|pouvons) pas (?:répondre|déterminer|savoir)\b|\bpas mentionnée?s?\b|"
-    r"\bnon (?:mentionnée?s?|précisée?s?)\b|\bje ne le sais pas\b",
+    r"\bnon (?:mentionnée?s?|précisée?s?)\b|\bje ne le sais pas\b|"
+    r"\b(?:don['’]t|do not) have (?:the |any |specific |enough |that )*(?:information|data|details)\b|"
+    r"\bn['’]ai pas (?:d['’]|les? |la |assez d['’])?(?:informations?|données|détails)\b",
     re.IGNORECASE,
 )
 
@@ -269,10 +271,10 @@ def main(argv: Sequence[str] | None = None) -> None:
             runs.append(run_ours(questions, texts, work))
 
     print(f"\n{len(questions)} questions ({sum(q.answerable for q in questions)} answerable)")
-    load = os.getloadavg()[1]
-    if load > (os.cpu_count() or 1):
-        # Timings are only comparable on an otherwise idle machine; say so when it was not.
-        print(f"warning: load average {load:.1f} on {os.cpu_count()} cores during the run; timings are inflated")
+    load, cores = os.getloadavg()[1], os.cpu_count() or 1
+    # This run alone keeps every core busy; more than that means other processes shared the CPU.
+    if load > cores + 0.5:
+        print(f"warning: load average {load:.1f} on {cores} cores: other processes ran too; timings are inflated")
     print(comparison_table(runs))
     if args.details:
         for run in runs:

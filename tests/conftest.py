@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,27 @@ from assistant import Assistant, Settings
 from tests.fakes import HashEmbedder
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_cli(*args: str, cwd: Path, timeout: float = 300, **env: str) -> subprocess.CompletedProcess[str]:
+    """``assistant ARGS`` as a user runs it, in a new process with a clean environment plus ``env``."""
+    return subprocess.run(
+        [sys.executable, "-m", "assistant", *args],
+        cwd=cwd,
+        capture_output=True,
+        check=False,
+        text=True,
+        timeout=timeout,
+        env={
+            "PATH": "/usr/bin:/bin",
+            "PYTHONPATH": str(ROOT),
+            "HOME": str(cwd),
+            "XDG_CACHE_HOME": str(Path.home() / ".cache"),
+            **env,
+        },
+    )
+
+
 SEEDS = ROOT / "seeds"
 
 

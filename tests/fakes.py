@@ -7,7 +7,7 @@ import math
 import re
 import threading
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from langchain_core.messages import BaseMessage
 
@@ -54,10 +54,17 @@ class HashEmbedder(ArticleEmbedder):
 class QueuedGenerator(Generator):
     """Replies with queued answers (NO_ANSWER when the queue is empty) and records every prompt."""
 
-    def __init__(self, answers: list[str] | None = None, model_id: str = "fake-llm") -> None:
+    def __init__(
+        self,
+        answers: list[str] | None = None,
+        model_id: str = "fake-llm",
+        judge: Callable[[str], float] | None = None,
+    ) -> None:
         self.answers = deque(answers or [])
         self.prompts: list[list[BaseMessage]] = []
+        self.judged: list[str] = []
         self._model_id = model_id
+        self.judge = judge or (lambda _prompt: 1.0)
 
     @property
     def model_id(self) -> str:
@@ -68,6 +75,13 @@ class QueuedGenerator(Generator):
         text = self.answers.popleft() if self.answers else "NO_ANSWER"
         for start in range(0, len(text), 7):  # a few characters at a time, like a model
             yield text[start : start + 7]
+
+    def yes_probability(self, messages: Sequence[BaseMessage]) -> float:
+        """``judge`` applied to the yes/no prompt's last message (every sentence answers, by default)."""
+        content = messages[-1].content
+        prompt = content if isinstance(content, str) else ""
+        self.judged.append(prompt)
+        return self.judge(prompt)
 
     def last_user_message(self, index: int = -1) -> str:
         content = self.prompts[index][-1].content

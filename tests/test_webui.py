@@ -1,0 +1,240 @@
+"""The web chat's handlers and page, with the fake embedder and the queued generator (no browser, no model)."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator, Sequence
+from html import escape
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+import pytest
+from langchain_core.messages import BaseMessage
+
+from assistant import Assistant, Settings
+from assistant.errors import ModelUnavailableError
+from assistant.types import Citation
+from assistant.web import WebChat, build_demo, render
+from assistant.web.ui import Turn
+from tests.fakes import HashEmbedder, QueuedGenerator
+
+QUESTION = "Combien Meta a-t-il investi dans Scale AI ? 14,3 milliards"
+REPLY = "Meta a investi 14,3 milliards de dollars dans Scale AI [1]."
+
+
+@pytest.fixture
+def generator() -> QueuedGenerator:
+    return QueuedGenerator()
+
+
+@pytest.fixture
+def chat(settings: Settings, embedder: HashEmbedder, generator: QueuedGenerator) -> WebChat:
+    # The model phrases the answers, so that each test decides what it says.
+    written = settings.model_copy(update={"answer_style": "written"})
+    assistant = Assistant(written, embedder=embedder, generator=generator)
+    assistant.index()
+    return WebChat(assistant)
+
+
+def _ask(chat: WebChat, question: str, turns: list[Turn] | None = None) -> list[tuple[Any, ...]]:
+    return list(chat.respond(question, turns or []))
+
+
+def test_the_answer_streams_then_comes_with_its_sources(chat: WebChat, generator: QueuedGenerator) -> None:
+    generator.answers.append(REPLY)
+    updates = _ask(chat, QUESTION)
+    assert len(updates) >= 3, "a placeholder, the streamed text, then the final answer"
+    first_messages = updates[0][0]
+    assert first_messages[-2]["role"] == "user" and "Combien Meta" in first_messages[-2]["content"]
+    assert updates[0][2] == "", "the question box is emptied at once"
+    messages, turns, _, sources, language = updates[-1][:5]
+    assert language == "fr"
+    question, answer = turns[-1]
+    assert question == QUESTION and answer.text == REPLY and answer.answered
+    assert "14,3 milliards de dollars dans Scale AI [1]." in messages[-1]["content"]
+    citation = answer.citations[0]
+    assert render.text_html(citation.quote) in messages[-1]["content"], "the quote is shown under the answer"
+    assert citation.title.replace("’", "’") in messages[-1]["content"]
+    assert sources.choices == [(render.citation_label(citation), "0:1")]
+    assert sources.visible is True
+
+
+def test_streaming_shows_the_text_as_it_grows(chat: WebChat, generator: QueuedGenerator) -> None:
+    generator.answers.append(REPLY)
+    streamed = [u[0][-1]["content"] for u in _ask(chat, QUESTION)[1:-1]]
+    assert streamed and all('class="answer pending"' in s for s in streamed)
+    assert streamed[-1].count("Meta") == 1 and "[1]" in streamed[-1]
+
+
+def test_the_conversation_is_passed_as_history(chat: WebChat, generator: QueuedGenerator) -> None:
+    generator.answers.append(REPLY)
+    turns = _ask(chat, QUESTION)[-1][1]
+    generator.answers.extend(["Combien Meta a-t-il investi dans Scale AI ?", REPLY])
+    final = _ask(chat, "Et en dollars ?", turns)[-1]
+    assert len(final[1]) == 2 and len(final[0]) == 4
+    rewrite_prompt = " ".join(str(m.content) for m in generator.prompts[1])
+    assert "Combien Meta a-t-il investi" in rewrite_prompt and "Et en dollars" in rewrite_prompt
+
+
+def test_labels_follow_the_question_language(chat: WebChat, generator: QueuedGenerator) -> None:
+    generator.answers.append(REPLY)
+    fr = _ask(chat, QUESTION)[-1]
+    assert fr[5].label == "Votre question" and fr[6].value == "Demander"
+    en = _ask(chat, "What is the share price of Scale AI today?")[-1]
+    assert en[4] == "en" and en[5].label == "Your question"
+    assert not en[1][-1][1].answered and "don't" in en[1][-1][1].text.lower()
+
+
+def test_an_empty_question_is_a_readable_error(chat: WebChat) -> None:
+    with pytest.raises(gr.Error) as raised:
+        _ask(chat, "   ")
+    assert "question is empty" in raised.value.message
+    assert "Traceback" not in raised.value.message
+
+
+class _BrokenGenerator(QueuedGenerator):
+    def stream(self, messages: Sequence[BaseMessage], *, max_tokens: int | None = None) -> Iterator[str]:
+        raise ModelUnavailableError("cannot load the model 'x.gguf' (bad magic); is it a valid GGUF file?")
+
+    def yes_probability(self, messages: Sequence[BaseMessage]) -> float:
+        raise ModelUnavailableError("cannot load the model 'x.gguf' (bad magic); is it a valid GGUF file?")
+
+
+def test_an_unavailable_model_is_a_readable_error(settings: Settings, embedder: HashEmbedder) -> None:
+    chat = WebChat(Assistant(settings, embedder=embedder, generator=_BrokenGenerator()))
+    updates = chat.respond(QUESTION, [])
+    assert len(next(updates)[0]) == 2, "the question and a placeholder are shown at once"
+    restored = next(updates)
+    assert restored[0] == [] and restored[2] == QUESTION, "the chat goes back as it was, the question kept"
+    with pytest.raises(gr.Error, match=r"cannot load the model &#x27;x\.gguf&#x27;"):
+        next(updates)
+
+
+def test_a_citation_opens_its_article_with_the_quote_highlighted(
+    chat: WebChat, generator: QueuedGenerator, articles_dir: Path
+) -> None:
+    generator.answers.append(REPLY)
+    turns = _ask(chat, QUESTION)[-1][1]
+    citation = turns[0][1].citations[0]
+    html, tabs = chat.show_citation("0:1", turns)
+    article = (articles_dir / citation.source).read_text(encoding="utf-8")
+    assert f'<mark id="cited-passage" class="cited">{escape(citation.quote)}</mark>' in html
+    assert html.count("<mark") == 1
+    assert escape(article[: citation.start]) in html and escape(article[citation.end :]) in html
+    assert tabs.selected == "article"
+
+
+def test_a_changed_article_is_said_and_the_quote_found_again(
+    chat: WebChat, generator: QueuedGenerator, articles_dir: Path
+) -> None:
+    generator.answers.append(REPLY)
+    turns = _ask(chat, QUESTION)[-1][1]
+    citation = turns[0][1].citations[0]
+    path = articles_dir / citation.source
+    path.write_text("Inserted line.\n" + path.read_text(encoding="utf-8"), encoding="utf-8")
+    html, _ = chat.show_citation("0:1", turns)
+    assert "changé depuis son indexation" in html
+    assert f'<mark id="cited-passage" class="cited">{escape(citation.quote)}</mark>' in html
+    path.unlink()
+    html, _ = chat.show_citation("0:1", turns)
+    assert "n’est plus dans le dossier" in html and "<mark" not in html
+
+
+def test_a_bad_choice_changes_nothing(chat: WebChat) -> None:
+    assert chat.show_citation(None, []) == (gr.skip(), gr.skip())
+    assert chat.show_citation("3:1", []) == (gr.skip(), gr.skip())
+
+
+def test_clicking_an_older_answer_shows_its_sources(chat: WebChat, generator: QueuedGenerator) -> None:
+    generator.answers.append(REPLY)
+    turns = _ask(chat, QUESTION)[-1][1]
+    turns = [*turns, ("What is the share price?", turns[0][1])]
+    update = chat.select_answer(turns, gr.SelectData(None, {"index": 1, "value": ""}))
+    assert [value for _, value in update.choices] == ["0:1"]
+    update = chat.select_answer(turns, gr.SelectData(None, {"index": 3, "value": ""}))
+    assert [value for _, value in update.choices] == ["1:1"]
+
+
+def test_nothing_from_an_article_or_a_question_becomes_markup() -> None:
+    hostile = '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=1"> **bold** $$x$$'
+    citation = Citation(1, "a<b>.txt", hostile, 0, len(hostile), title=hostile)
+    shown = render.answer_html(hostile, [citation], "en") + render.question_html(hostile)
+    shown += render.article_html(hostile, "a<b>.txt", hostile, (0, 10), note=hostile).html
+    assert "<script" not in shown and "<img" not in shown and "<b>" not in shown
+    assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in shown
+    assert render.citation_label(citation).startswith("[1] <script>"), "a Radio label is text, shown as is"
+
+
+def test_the_status_lists_the_articles(chat: WebChat) -> None:
+    html, dropdown = chat.refresh_status("en")
+    assert "<th>Articles</th><td>2</td>" in html and "<th>Chunks</th>" in html and "fake-hash-64" in html
+    assert len(dropdown.choices) == 2
+    assert "<th>Passages</th>" in chat.refresh_status("fr")[0]
+
+
+def test_an_uploaded_article_is_saved_indexed_and_can_be_opened(chat: WebChat, tmp_path: Path) -> None:
+    upload = tmp_path / "upload" / "Zorblax <robots>.txt"
+    upload.parent.mkdir()
+    upload.write_text("Zorblax Robotics\n\nZorblax Robotics emploie 42 ingénieurs à Lyon.\n", encoding="utf-8")
+    report, status, dropdown, files = chat.upload([str(upload)], "fr")
+    assert "+ Zorblax_robots.txt — Zorblax Robotics" in report and "added 1" in report
+    assert files is None, "the upload box is emptied"
+    assert "Zorblax_robots.txt" in status and ("Zorblax Robotics", "Zorblax_robots.txt") in dropdown.choices
+    assert (chat.articles_dir / "Zorblax_robots.txt").read_bytes() == upload.read_bytes()
+    passages = chat.assistant.retrieve("Combien d'ingénieurs emploie Zorblax Robotics ?", 1)
+    assert passages[0].source == "Zorblax_robots.txt"
+    assert "42 ingénieurs" in chat.open_article("Zorblax_robots.txt")
+
+
+def test_a_bad_upload_is_reported_and_not_saved(chat: WebChat, tmp_path: Path) -> None:
+    bad = tmp_path / "latin.txt"
+    bad.write_bytes("Café crème".encode("latin-1"))
+    big = tmp_path / "big.md"
+    big.write_bytes(b"x" * (chat.assistant.settings.max_upload_bytes + 1))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        report, _, _, _ = chat.upload([str(bad), str(big)], "en")
+    shown = [str(w.message) for w in caught]
+    assert any("latin.txt is not UTF-8 text" in m for m in shown)
+    assert any("big.md is 1,000,001 bytes" in m and "ASSISTANT_MAX_UPLOAD_BYTES" in m for m in shown)
+    assert report.count("✗") == 2 and "added" not in report
+    assert not (chat.articles_dir / "latin.txt").exists() and not (chat.articles_dir / "big.md").exists()
+
+
+class _RecordedProgress(gr.Progress):
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: list[tuple[Any, str | None]] = []
+
+    def __call__(self, progress: Any, desc: str | None = None, *args: Any, **kwargs: Any) -> None:
+        self.calls.append((progress, desc))
+
+
+def test_update_index_reports_what_it_did_with_progress(chat: WebChat) -> None:
+    (chat.articles_dir / "new.txt").write_text("New article\n\nSomething happened in Lyon.", encoding="utf-8")
+    progress = _RecordedProgress()
+    report, status, _ = chat.update_index("en", progress)
+    assert report.startswith("added 1, updated 0, removed 0, unchanged 2")
+    assert "new.txt" in status
+    assert ((0, 1), "new.txt") in progress.calls and progress.calls[-1][0] == (1, 1)
+
+
+def test_the_api_answer_is_plain_json(chat: WebChat, generator: QueuedGenerator) -> None:
+    generator.answers.append(REPLY)
+    answer = chat.ask(QUESTION, [])
+    assert answer["text"] == REPLY and answer["language"] == "fr"
+    assert answer["citations"][0]["number"] == 1 and "14,3 milliards" in answer["citations"][0]["quote"]
+    with pytest.raises(gr.Error, match="question is empty"):
+        chat.ask("")
+
+
+def test_the_page_names_its_api_and_renders_messages_as_text(chat: WebChat) -> None:
+    demo = build_demo(chat)
+    names = {dep.get("api_name") for dep in demo.config["dependencies"]}
+    assert {"chat", "ask", "update_index", "add_articles", "status"} <= names
+    chatbot = next(c for c in demo.config["components"] if c["type"] == "chatbot")["props"]
+    assert chatbot["sanitize_html"] is True and chatbot["render_markdown"] is False
+    assert chatbot["latex_delimiters"] == [] and chatbot["allow_tags"] is False
+    assert demo.analytics_enabled is False
+    assert all("googleapis" not in str(font) for font in render.CSS.split())
