@@ -143,6 +143,33 @@ def numbers(text: str) -> set[str]:
     return {n.replace(",", ".") for n in _NUMBER.findall(_MARKER.sub(" ", text))}
 
 
+# Words that scale the figure before them: "870 millions" and "870 million" are one amount, "870 billion"
+# another. French "milliard" is the English "billion"; a French article's "billion" (10^12) is not expected.
+_SCALES = {
+    "thousand": 1e3,
+    "mille": 1e3,
+    "million": 1e6,
+    "mn": 1e6,
+    "billion": 1e9,
+    "milliard": 1e9,
+    "md": 1e9,
+    "mds": 1e9,
+    "bn": 1e9,
+    "trillion": 1e12,
+}
+_SCALED = re.compile(r"(\d+(?:[.,]\d+)?)\s*(?:de\s+|d['’]\s*)?([^\W\d_]+)")
+
+
+def amounts(text: str) -> set[str]:
+    """The text's figures that a scale word follows, as plain values ("14,3 milliards" = "14.3 billion")."""
+    found = set()
+    for match in _SCALED.finditer(_MARKER.sub(" ", text)):
+        scale = _SCALES.get(fold(match.group(2)).rstrip("s")) or _SCALES.get(fold(match.group(2)))
+        if scale:
+            found.add(f"{float(match.group(1).replace(',', '.')) * scale:.6g}")
+    return found
+
+
 def word_set(text: str) -> set[str]:
     """The text's words, folded, possessives removed: what names are looked up in."""
     return {fold(w).strip(".-") for w in _WORD.findall(_POSSESSIVE.sub("", text))}
@@ -169,6 +196,7 @@ class ClaimChecker:
         self.quotes = list(quotes)
         self._words = [word_set(q.text) for q in self.quotes]
         self._numbers = [numbers(q.text) for q in self.quotes]
+        self._amounts = [amounts(q.text) for q in self.quotes]
         self._terms = [set(content_terms(q.text)) for q in self.quotes]
         self.known_words: set[str] = word_set(shown_text).union(*self._words)
 
@@ -188,7 +216,7 @@ class ClaimChecker:
 
     def supports(self, index: int, claim: Claim, claim_vector: Sequence[float]) -> bool:
         """True when quote ``index`` holds the claim's figures and names and says something close."""
-        if not numbers(claim.text) <= self._numbers[index]:
+        if not numbers(claim.text) <= self._numbers[index] or not amounts(claim.text) <= self._amounts[index]:
             return False
         if any(n not in self._words[index] for n in names(claim.text, self.known_words)):
             return False
@@ -201,7 +229,7 @@ class ClaimChecker:
     def faithful(self, claim: Claim, claim_vector: Sequence[float], index: int) -> bool:
         """True when the claim says what quote ``index`` says, in other words or another language: the
         same figures, only names the quote holds, and a meaning very close to it."""
-        if numbers(claim.text) != self._numbers[index]:
+        if numbers(claim.text) != self._numbers[index] or amounts(claim.text) != self._amounts[index]:
             return False
         if any(n not in self._words[index] for n in names(claim.text, self.known_words)):
             return False

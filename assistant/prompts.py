@@ -77,13 +77,20 @@ REWRITE_PROMPT = ChatPromptTemplate.from_messages(
 )
 
 _TRANSLATE_SYSTEM = """You translate one sentence into the language asked. Keep names, numbers and the [n] \
-markers exactly as they are. Reply with the translation only."""
+markers exactly as they are. Amounts keep their scale: French « millions » are millions, « milliards » are \
+billions. Reply with the translation only."""
 
 TRANSLATE_PROMPT = ChatPromptTemplate.from_messages(
     [
         ("system", _escape(_TRANSLATE_SYSTEM)),
         ("human", "Translate into French: Acme paid 2 billion euros for Globex [1]."),
         ("ai", "Acme a payé 2 milliards d'euros pour Globex [1]."),
+        (
+            "human",
+            "Translate into English: Globex prévoit environ 300 millions de dollars de revenus, "
+            "dont 40 millions venant d'Acme.",
+        ),
+        ("ai", "Globex expects about 300 million dollars of revenue, 40 million of which come from Acme."),
         ("human", "Translate into {language}: {text}"),
     ]
 )

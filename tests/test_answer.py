@@ -56,11 +56,12 @@ def test_quoting_in_the_other_language_keeps_a_faithful_translation(settings: Se
     "translation",
     [
         _REVENUE.replace("870", "780") + ", dont environ 150 millions de dollars provenant du seul Google.",
+        _REVENUE.replace("millions", "milliards") + ", dont environ 150 millions de dollars provenant du seul Google.",
         _REVENUE + ", dont environ 150 millions de dollars provenant du seul Google et d'Amazon.",
         "NO_ANSWER",
         "Scale AI expects revenue.",
     ],
-    ids=["changed figure", "added name", "refusal", "not the same meaning"],
+    ids=["changed figure", "changed scale", "added name", "refusal", "not the same meaning"],
 )
 def test_quoting_drops_an_unfaithful_translation(settings: Settings, embedder: HashEmbedder, translation: str) -> None:
     generator = _only("870 millions")
