@@ -79,9 +79,6 @@ class _Draft:
         self.statements.append(statement)
         return statement
 
-    def quoted_text(self) -> str:
-        return " ".join(self.quotes[i].text for i in self.numbers)
-
     def citations(self) -> list[Citation]:
         out = []
         for index, number in sorted(self.numbers.items(), key=lambda kv: kv[1]):

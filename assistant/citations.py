@@ -237,15 +237,10 @@ class ClaimChecker:
         logger.debug("rewording %r of quote %d: similarity %.3f", claim.text, index, similarity)
         return similarity >= TRANSLATION_MIN
 
-    def support(self, claim: Claim, claim_vector: Sequence[float], preferred: set[int] | None = None) -> list[int]:
-        """Indexes of the quotes to cite for the claim: the closest supporting one among ``preferred``
-        (the sentences the model was answering from), else among all; empty when nothing supports it."""
+    def support(self, claim: Claim, claim_vector: Sequence[float]) -> list[int]:
+        """Indexes of the quotes to cite for the claim: the closest one that supports it; empty when none does."""
         if self.unsupported_names(claim.text):
             return []
         vec = np.asarray(claim_vector)
         ranked = sorted(range(len(self.quotes)), key=lambda i: -float(np.asarray(self.quotes[i].vector) @ vec))
-        for pool in ([i for i in ranked if i in (preferred or set())], ranked):
-            for i in pool:
-                if self.supports(i, claim, claim_vector):
-                    return [i]
-        return []
+        return next(([i] for i in ranked if self.supports(i, claim, claim_vector)), [])
