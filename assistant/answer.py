@@ -136,8 +136,9 @@ class Answerer:
         )
         shown = " ".join(p.text for p in excerpts.blocks)
         chosen: list[Quote] = []
-        if excerpts.quotes and not ClaimChecker(excerpts.quotes, shown).unsupported_names(standalone):
-            chosen = self.choose(standalone, excerpts.quotes, shown, earlier)
+        shown_checker = ClaimChecker(excerpts.quotes, shown)
+        if excerpts.quotes and not shown_checker.unsupported_names(standalone):
+            chosen = self.choose(standalone, shown_checker, earlier)
         draft = _Draft(chosen)
         first_piece: float | None = None
         if chosen and self.settings.answer_style == "written":
@@ -170,16 +171,16 @@ class Answerer:
             first_piece_seconds=first_piece or 0.0,
         )
 
-    def choose(self, question: str, quotes: Sequence[Quote], shown: str, earlier: str = "") -> list[Quote]:
+    def choose(self, question: str, shown: ClaimChecker, earlier: str = "") -> list[Quote]:
         """The sentences that answer the question, best first: empty when none does.
 
-        The closest sentences are each put to the model as a yes/no question ("does this sentence state
-        the answer?"); those it finds likely enough are kept. A question about a name that only some
-        sentences mention (a company, a person) is only answered by one of those: what is said of the
-        others is not about it.
+        ``shown`` holds the sentences that may answer. The closest are each put to the model as a yes/no
+        question ("does this sentence state the answer?"); those it finds likely enough are kept. A question
+        about a name that only some sentences mention (a company, a person) is only answered by one of
+        those: what is said of the others is not about it.
         """
-        required = set(ClaimChecker(quotes, shown).distinctive_names(question))
-        pool = [q for q in quotes if required & word_set(q.text)] if required else list(quotes)
+        required = set(shown.distinctive_names(question))
+        pool = [q for q in shown.quotes if required & word_set(q.text)] if required else shown.quotes
         candidates = rank_quotes(question, self.embedder.embed_query(question), pool, self.settings.answer_candidates)
         judged = sorted(
             ((self.generator.yes_probability(judge_messages(question, q.text, earlier)), q) for q in candidates),
