@@ -4,6 +4,7 @@ question's language, streaming statement by statement."""
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 import time
@@ -126,30 +127,34 @@ class Answerer:
             language, note = "en", OTHER_LANGUAGE_NOTE.format(language=other) + " "
             logger.info("question in %s: answering in English", other)
             yield note
-        standalone = self.standalone(question, history)
-        # A rewritten follow-up may still say "he" or "there": the earlier question names what it refers to.
-        earlier = history[-1][0] if history and self.settings.history_turns else ""
-        query = f"{standalone} {earlier}" if earlier else standalone
-        passages = self.retrieve(query, self.settings.answer_passages)
-        excerpts = _still_in_articles(
-            gather_excerpts(passages, self.sentence_vectors, self.settings.answer_passages), self.settings.seeds_dir
-        )
-        shown = " ".join(p.text for p in excerpts.blocks)
-        chosen: list[Quote] = []
-        shown_checker = ClaimChecker(excerpts.quotes, shown)
-        if excerpts.quotes and not shown_checker.unsupported_names(standalone):
-            chosen = self.choose(standalone, shown_checker, earlier)
-        draft = _Draft(chosen)
+        # A question is first taken as it is asked: in a conversation it may well be a new one, and reading it
+        # as a follow-up of the previous would search and judge it for the wrong thing. Only when nothing
+        # answers it alone is it understood as a follow-up: rewritten to stand alone, searched with the earlier
+        # question, and judged knowing it.
+        standalone, shown, found = question, *self._search(question, question)
+        first = next(found, None)
+        if first is None and history and self.settings.history_turns:
+            standalone = self.standalone(question, history)
+            # A rewritten follow-up may still say "he" or "there": the earlier question names what it refers to.
+            earlier = history[-1][0]
+            shown, found = self._search(standalone, f"{standalone} {earlier}", earlier)
+            first = next(found, None)
+        found = itertools.chain([first], found) if first is not None else iter(())
+        draft = _Draft([])
         first_piece: float | None = None
-        if chosen and self.settings.answer_style == "written":
-            checker = ClaimChecker(chosen, shown)
-            for statement in self._statements(chosen, standalone, language, checker, draft):
+        if self.settings.answer_style == "written":
+            chosen = list(found)
+            written = _Draft(chosen)
+            for statement in self._statements(chosen, standalone, language, ClaimChecker(chosen, shown), written):
                 if first_piece is None:
                     first_piece = time.perf_counter() - began
-                yield statement if statement is draft.statements[0] else " " + statement
-        # Quoting: the chosen sentences are the answer (the fallback of a written answer that failed its checks).
-        for index, quote in enumerate(chosen if not draft.statements else []):
-            if quoted := self._quote_as_answer(index, quote, language, draft):
+                yield statement if statement is written.statements[0] else " " + statement
+            draft, found = (written, iter(())) if written.statements else (draft, iter(chosen))
+        # Quoting: each sentence found to answer is said as soon as it is found (the fallback of a written
+        # answer that failed its checks).
+        for quote in found:
+            draft.quotes.append(quote)
+            if quoted := self._quote_as_answer(len(draft.quotes) - 1, quote, language, draft):
                 if first_piece is None:
                     first_piece = time.perf_counter() - began
                 yield quoted if quoted is draft.statements[0] else " " + quoted
@@ -171,23 +176,40 @@ class Answerer:
             first_piece_seconds=first_piece or 0.0,
         )
 
-    def choose(self, question: str, shown: ClaimChecker, earlier: str = "") -> list[Quote]:
-        """The sentences that answer the question, best first: empty when none does.
+    def _search(self, question: str, query: str, earlier: str = "") -> tuple[str, Iterator[Quote]]:
+        """The text of the passages ``query`` retrieves, and the sentences of theirs that answer ``question``."""
+        passages = self.retrieve(query, self.settings.answer_passages)
+        excerpts = _still_in_articles(
+            gather_excerpts(passages, self.sentence_vectors, self.settings.answer_passages), self.settings.seeds_dir
+        )
+        shown = " ".join(p.text for p in excerpts.blocks)
+        checker = ClaimChecker(excerpts.quotes, shown)
+        if not excerpts.quotes or checker.unsupported_names(question):
+            return shown, iter(())
+        return shown, self.answering_sentences(question, checker, earlier)
 
-        ``shown`` holds the sentences that may answer. The closest are each put to the model as a yes/no
-        question ("does this sentence state the answer?"); those it finds likely enough are kept. A question
-        about a name that only some sentences mention (a company, a person) is only answered by one of
-        those: what is said of the others is not about it.
+    def answering_sentences(self, question: str, shown: ClaimChecker, earlier: str = "") -> Iterator[Quote]:
+        """The sentences that answer the question (a follow-up of ``earlier`` when given), each as soon as it
+        is found; none when none does.
+
+        ``shown`` holds the sentences that may answer. The closest are put to the model one by one, closest
+        first, as a yes/no question ("does this sentence state the answer?"); a sentence it finds likely
+        enough answers, and the search stops once ``answer_sentences`` do. A question about a name that only
+        some sentences mention (a company, a person) is only answered by one of those: what is said of the
+        others is not about it.
         """
         required = set(shown.distinctive_names(question))
         pool = [q for q in shown.quotes if required & word_set(q.text)] if required else shown.quotes
         candidates = rank_quotes(question, self.embedder.embed_query(question), pool, self.settings.answer_candidates)
-        judged = sorted(
-            ((self.generator.yes_probability(judge_messages(question, q.text, earlier)), q) for q in candidates),
-            key=lambda pair: -pair[0],
-        )
-        logger.debug("judged: %s", [(round(p, 2), q.text[:60]) for p, q in judged])
-        return [q for p, q in judged[: self.settings.answer_sentences] if p >= self.settings.answer_threshold]
+        found = 0
+        for quote in candidates:
+            p = self.generator.yes_probability(judge_messages(question, quote.text, earlier))
+            logger.debug("judged %.2f%s: %s", p, " (follow-up)" if earlier else "", quote.text[:60])
+            if p >= self.settings.answer_threshold:
+                yield quote
+                found += 1
+                if found == self.settings.answer_sentences:
+                    return
 
     def _statements(
         self, chosen: list[Quote], question: str, language: Lang, checker: ClaimChecker, draft: _Draft

@@ -66,7 +66,7 @@ class Settings(BaseSettings):
 
     answer_passages: int = Field(default=4, ge=1, description="Passages whose sentences may answer.")
     answer_candidates: int = Field(
-        default=5, ge=1, description="Closest sentences the model checks one by one for the answer."
+        default=4, ge=1, description="Closest sentences the model checks one by one, closest first, for the answer."
     )
     answer_threshold: float = Field(
         default=0.5, ge=0, le=1, description="How sure the model must be that a sentence answers (0-1)."

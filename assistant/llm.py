@@ -21,6 +21,7 @@ from langchain_core.messages import BaseMessage
 
 from assistant.config import Settings
 from assistant.errors import ModelUnavailableError
+from assistant.prompt_states import PromptStates
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +56,7 @@ class ChatModelGenerator(Generator):
     """A LangChain chat model, built by ``factory`` on first use, one call at a time, with a time limit."""
 
     _shared: dict[str, BaseChatModel] = {}  # noqa: RUF012  (one model per process, by id)
+    _states: dict[str, PromptStates] = {}  # noqa: RUF012  (and its kept prompt states)
     _shared_lock = threading.Lock()
 
     def __init__(self, model_id: str, factory: Callable[[], BaseChatModel], *, timeout: float = 60.0) -> None:
@@ -77,11 +79,22 @@ class ChatModelGenerator(Generator):
                 logger.info("loaded %s in %.1f s", self._model_id, time.perf_counter() - began)
             return model
 
+    def _prompt_states(self, model: BaseChatModel) -> PromptStates | None:
+        """The kept prompt states of the embedded llama.cpp model (None for a server)."""
+        client = getattr(model, "client", None)
+        if client is None or not hasattr(client, "create_chat_completion"):
+            return None
+        with self._shared_lock:
+            return self._states.setdefault(self._model_id, PromptStates(client))
+
     def stream(self, messages: Sequence[BaseMessage], *, max_tokens: int | None = None) -> Iterator[str]:
         model = self.chat_model()
+        states = self._prompt_states(model)
         kwargs: dict[str, Any] = {"max_tokens": max_tokens} if max_tokens else {}
         with _GLOBAL_CALL_LOCK:
             deadline = time.monotonic() + self.timeout
+            if states:
+                states.restore(_kind(messages))
             try:
                 for chunk in model.stream(list(messages), **kwargs):
                     text = chunk.content if isinstance(chunk.content, str) else ""
@@ -89,7 +102,9 @@ class ChatModelGenerator(Generator):
                         yield text
                     if time.monotonic() > deadline:
                         logger.warning("generation stopped after %.0f s (llm_timeout)", self.timeout)
-                        return
+                        break
+                if states:
+                    states.save(_kind(messages))
             except ModelUnavailableError:
                 raise
             except Exception as err:
@@ -100,8 +115,11 @@ class ChatModelGenerator(Generator):
         model = self.chat_model()
         client = getattr(model, "client", None)
         with _GLOBAL_CALL_LOCK:
-            if client is not None and hasattr(client, "create_chat_completion"):
-                return _llama_yes_probability(client, messages)
+            if states := self._prompt_states(model):
+                states.restore(_kind(messages))
+                p = _llama_yes_probability(client, messages)
+                states.save(_kind(messages))
+                return p
             try:
                 reply = model.invoke(list(messages), max_tokens=1, logprobs=True, top_logprobs=10)
             except Exception as err:
@@ -117,6 +135,12 @@ class ChatModelGenerator(Generator):
                 p = float(np.exp(option["logprob"]))
                 yes, no = (yes + p, no) if word == "yes" else (yes, no + p)
         return yes / (yes + no) if yes + no else 0.0
+
+
+def _kind(messages: Sequence[BaseMessage]) -> str:
+    """What kind of prompt this is: its fixed instructions (the system message)."""
+    first = messages[0] if messages else None
+    return str(first.content) if first is not None and first.type == "system" else ""
 
 
 def _llama_yes_probability(client: Any, messages: Sequence[BaseMessage]) -> float:

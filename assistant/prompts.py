@@ -27,9 +27,14 @@ LANGUAGE_NAMES: dict[Lang, str] = {"en": "English", "fr": "French"}
 _JUDGE_SYSTEM = """You check whether a sentence from a news article answers a question. Reply yes if the \
 sentence states the answer to the question, no otherwise."""
 
-# The question comes before the sentence so that consecutive checks of one question share a prompt prefix.
+# The question comes before the sentence so that consecutive checks of one question share a prompt prefix;
+# a follow-up's earlier question ({context}) comes first. Two shorter variants were measured on the
+# evaluation: asking "Does the sentence state…?" before the sentence makes the model say yes to almost every
+# sentence; dropping the last line (15 tokens less a check) shifts the probabilities up, so that no threshold
+# is as good on both answered and refused questions, and through llama.cpp's server fewer answers pass.
 _JUDGE_USER = (
-    "Question: {question}\nSentence: {sentence}\nDoes the sentence state the answer to the question? Reply yes or no."
+    "{context}Question: {question}\nSentence: {sentence}\n"
+    "Does the sentence state the answer to the question? Reply yes or no."
 )
 
 _ANSWER_SYSTEM = f"""You answer a question from the given sentences only, in the language asked. Repeat the \

@@ -220,6 +220,7 @@ def comparison_table(runs: Sequence[SystemRun]) -> str:
         return r.question.answerable
 
     metrics: list[tuple[str, Callable[[SystemRun], str]]] = [
+        ("all handled right", lambda s: _row(s.scores.results, lambda r: r.correct)),
         ("answers correct", lambda s: _row(subset(s, answerable), lambda r: r.correct)),
         (
             "  holding the facts, refusal or not",
@@ -228,6 +229,10 @@ def comparison_table(runs: Sequence[SystemRun]) -> str:
         (
             "  follow-ups correct",
             lambda s: _row(subset(s, lambda r: r.question.kind == "follow-up"), lambda r: r.correct),
+        ),
+        (
+            "  new topics in a conversation",
+            lambda s: _row(subset(s, lambda r: r.question.kind == "new-topic"), lambda r: r.correct),
         ),
         ("unanswerable refused", lambda s: _row(subset(s, lambda r: not answerable(r)), lambda r: r.correct)),
         ("right language", lambda s: _row(s.scores.results, lambda r: r.language_ok)),

@@ -83,6 +83,11 @@ class QueuedGenerator(Generator):
         self.judged.append(prompt)
         return self.judge(prompt)
 
+    def answer_only_follow_ups(self) -> None:
+        """From now on, judge that a sentence answers only when the question is read as a follow-up (as when
+        a question such as "And in dollars?" means nothing alone)."""
+        self.judge = lambda prompt: 0.9 if prompt.startswith("Earlier question:") else 0.1
+
     def last_user_message(self, index: int = -1) -> str:
         content = self.prompts[index][-1].content
         return content if isinstance(content, str) else ""

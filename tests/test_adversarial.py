@@ -313,11 +313,13 @@ def test_lone_surrogates_are_removed_from_the_question_and_the_history(
     asking: tuple[Assistant, HashEmbedder, QueuedGenerator],
 ) -> None:
     assistant, _, generator = asking
+    generator.answer_only_follow_ups()  # so that the history is used, in the rewrite and the judgements
     answer = assistant.ask(
         "Quel contrat \ud800a signé Zorblax ?", history=[("Qui est \udfffZorblax ?", "Une \ud83d société.")]
     )
     assert answer.question == "Quel contrat a signé Zorblax ?"
     assert generator.prompts, "the question reached the model"
+    assert any("Qui est Zorblax ?" in p for p in generator.judged), "the history reached the model"
     for messages in generator.prompts:
         for message in messages:
             str(message.content).encode("utf-8")  # raises if a surrogate got through

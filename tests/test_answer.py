@@ -28,6 +28,12 @@ def _only(fact: str) -> QueuedGenerator:
     return QueuedGenerator(judge=lambda prompt: 0.9 if fact in prompt.split("Sentence:")[1] else 0.1)
 
 
+def _english(settings: Settings) -> Settings:
+    """Settings under which the fake embedder ranks the revenue sentence among the candidates of an English
+    question."""
+    return settings.model_copy(update={"answer_candidates": 8})
+
+
 _REVENUE = "Malgré les défis actuels, Scale AI prévoit des revenus d'environ 870 millions de dollars pour 2024"
 
 
@@ -46,7 +52,9 @@ def test_quoting_in_the_other_language_keeps_a_faithful_translation(settings: Se
     generator = _only("870 millions")
     # The fake embedder measures shared words: a "translation" that keeps most of them is close in meaning.
     generator.answers.append(_REVENUE + ", dont environ 150 millions de dollars from Google.")
-    answer = Assistant(settings, embedder=embedder, generator=generator).ask("What revenue does Scale AI expect?")
+    answer = Assistant(_english(settings), embedder=embedder, generator=generator).ask(
+        "What revenue does Scale AI expect?"
+    )
     assert answer.answered and answer.language == "en"
     assert answer.text == _REVENUE + ", dont environ 150 millions de dollars from Google [1]."
     assert generator.last_user_message().startswith("Translate into English:")
@@ -66,7 +74,10 @@ def test_quoting_in_the_other_language_keeps_a_faithful_translation(settings: Se
 def test_quoting_drops_an_unfaithful_translation(settings: Settings, embedder: HashEmbedder, translation: str) -> None:
     generator = _only("870 millions")
     generator.answers.append(translation)
-    answer = Assistant(settings, embedder=embedder, generator=generator).ask("What revenue does Scale AI expect?")
+    answer = Assistant(_english(settings), embedder=embedder, generator=generator).ask(
+        "What revenue does Scale AI expect?"
+    )
+    assert generator.last_user_message().startswith("Translate into English:"), "the sentence was found"
     assert (answer.answered, answer.text) == (False, DONT_KNOW["en"])
 
 
@@ -121,20 +132,40 @@ def test_when_no_sentence_is_judged_to_answer_the_model_writes_nothing(
     assert generator.prompts == [], "no answer is written when no sentence answers"
 
 
-def test_only_the_sentences_judged_likely_enough_are_shown_best_first(
-    settings: Settings, embedder: HashEmbedder
-) -> None:
+def test_only_the_sentences_judged_likely_enough_are_shown(settings: Settings, embedder: HashEmbedder) -> None:
     def judge(prompt: str) -> float:
-        return 0.9 if "870 millions" in prompt else 0.6 if "200 millions" in prompt else 0.1
+        return 0.9 if "870 millions" in prompt else 0.7 if "200 millions" in prompt else 0.1
 
     generator = QueuedGenerator(["NO_ANSWER"], judge=judge)
-    written = settings.model_copy(update={"answer_style": "written"})
+    written = settings.model_copy(update={"answer_style": "written", "answer_candidates": 8})
     Assistant(written, embedder=embedder, generator=generator).ask("Quels revenus Scale AI prévoit-elle ?")
-    shown = generator.last_user_message()
-    assert "1. " in shown and "870 millions" in shown.split("2. ")[0]
-    assert all(
-        ("870 millions" in line or "200 millions" in line) for line in shown.splitlines() if line[:2] in {"1.", "2."}
-    )
+    numbered = [line for line in generator.last_user_message().splitlines() if line[:2] in {"1.", "2.", "3."}]
+    assert len(numbered) == 2
+    assert any("870 millions" in line for line in numbered) and any("200 millions" in line for line in numbered)
+
+
+def test_the_search_stops_once_enough_sentences_answer(settings: Settings, embedder: HashEmbedder) -> None:
+    generator = QueuedGenerator(judge=lambda _prompt: 0.9)
+    wide = settings.model_copy(update={"answer_candidates": 6, "answer_sentences": 2})
+    answer = Assistant(wide, embedder=embedder, generator=generator).ask("Quels revenus Scale AI prévoit-elle ?")
+    assert answer.answered and len(answer.citations) == 2
+    assert len(generator.judged) == 2, "no sentence is judged after the second that answers"
+
+
+def test_the_first_sentence_found_is_said_before_the_others_are_judged(
+    settings: Settings, embedder: HashEmbedder
+) -> None:
+    generator = QueuedGenerator(judge=lambda prompt: 0.9 if "870 millions" in prompt else 0.1)
+    wide = settings.model_copy(update={"answer_candidates": 8})
+    stream = Assistant(wide, embedder=embedder, generator=generator).stream("Quels revenus Scale AI prévoit-elle ?")
+    pieces = iter(stream)
+    first = next(pieces)
+    judged_before = len(generator.judged)
+    assert "870 millions" in first and first.endswith("[1].")
+    assert "870 millions" in generator.judged[-1].split("Sentence:")[1], "said as soon as it was judged"
+    rest = list(pieces)
+    assert len(generator.judged) > judged_before, "the remaining candidates are judged after the first is said"
+    assert stream.answer.text == first + "".join(rest)
 
 
 def test_only_supported_statements_survive(assistant: Assistant, generator: QueuedGenerator) -> None:
@@ -175,6 +206,7 @@ def test_follow_up_is_rewritten_before_retrieval(assistant: Assistant, generator
         ]
     )
     history = [("How much revenue does Scale AI expect in 2024?", "About 870 million dollars [1].")]
+    generator.answer_only_follow_ups()
     answer = assistant.ask("And how much of that comes from Google?", history=history)
     assert "Last question: And how much of that comes from Google?" in generator.last_user_message(0)
     assert "870 million" in generator.last_user_message(0)
@@ -182,6 +214,40 @@ def test_follow_up_is_rewritten_before_retrieval(assistant: Assistant, generator
     assert answer.standalone_question == "How much of Scale AI's 2024 revenue comes from Google?"
     assert answer.answered and "150" in answer.text
     assert "150 millions" in answer.citations[0].quote
+
+
+def test_a_question_nothing_answers_alone_is_judged_as_a_follow_up_of_the_earlier_one(
+    settings: Settings, embedder: HashEmbedder
+) -> None:
+    generator = QueuedGenerator(["Que va faire Alexandr Wang chez Meta ?"])
+    generator.answer_only_follow_ups()
+    history = [("Qui est Alexandr Wang ?", "Le fondateur de Scale AI [1].")]
+    answer = Assistant(settings, embedder=embedder, generator=generator).ask(
+        "Et que va-t-il faire chez Meta ?", history=history
+    )
+    alone = [p for p in generator.judged if p.startswith("Question: Et que va-t-il faire chez Meta ?\n")]
+    as_follow_up = [p for p in generator.judged if p.startswith("Earlier question: Qui est Alexandr Wang ?\n")]
+    assert alone and as_follow_up and len(alone) + len(as_follow_up) == len(generator.judged)
+    assert generator.judged.index(as_follow_up[0]) == len(alone), "judged alone first, then as a follow-up"
+    assert all("Question: Que va faire Alexandr Wang chez Meta ?\n" in p for p in as_follow_up), "rewritten"
+    assert answer.answered and answer.standalone_question == "Que va faire Alexandr Wang chez Meta ?"
+
+
+def test_a_new_question_in_a_conversation_is_not_read_as_a_follow_up(
+    settings: Settings, embedder: HashEmbedder
+) -> None:
+    generator = QueuedGenerator(
+        ["Quels revenus Scale AI prévoit-elle ?"],
+        judge=lambda prompt: 0.9 if "870 millions" in prompt and "Earlier question" not in prompt else 0.1,
+    )
+    history = [("Qui est Alexandr Wang ?", "Le fondateur de Scale AI [1].")]
+    answer = Assistant(
+        settings.model_copy(update={"answer_candidates": 8}), embedder=embedder, generator=generator
+    ).ask("Quels revenus Scale AI prévoit-elle ?", history=history)
+    assert answer.answered and "870 millions" in answer.text
+    assert not any("Earlier question" in p for p in generator.judged), "answered on its own: no second pass"
+    assert generator.prompts == [], "and no rewrite"
+    assert answer.standalone_question == "Quels revenus Scale AI prévoit-elle ?"
 
 
 def test_an_answer_in_the_wrong_language_is_translated(assistant: Assistant, generator: QueuedGenerator) -> None:

@@ -70,6 +70,7 @@ def test_streaming_shows_the_text_as_it_grows(chat: WebChat, generator: QueuedGe
 def test_the_conversation_is_passed_as_history(chat: WebChat, generator: QueuedGenerator) -> None:
     generator.answers.append(REPLY)
     turns = _ask(chat, QUESTION)[-1][1]
+    generator.answer_only_follow_ups()
     generator.answers.extend(["Combien Meta a-t-il investi dans Scale AI ?", REPLY])
     final = _ask(chat, "Et en dollars ?", turns)[-1]
     assert len(final[1]) == 2 and len(final[0]) == 4
