@@ -85,7 +85,10 @@ class ChatModelGenerator(Generator):
         if client is None or not hasattr(client, "create_chat_completion"):
             return None
         with self._shared_lock:
-            return self._states.setdefault(self._model_id, PromptStates(client))
+            states = self._states.get(self._model_id)
+            if states is None:
+                states = self._states[self._model_id] = PromptStates(client)
+            return states
 
     def stream(self, messages: Sequence[BaseMessage], *, max_tokens: int | None = None) -> Iterator[str]:
         model = self.chat_model()
