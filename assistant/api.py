@@ -11,6 +11,7 @@ from assistant.config import Settings
 from assistant.embedding import ArticleEmbedder, make_embedder
 from assistant.errors import BadInputError
 from assistant.indexing import Progress, update_index
+from assistant.language import preload as preload_language_models
 from assistant.llm import Generator, make_generator
 from assistant.questions import clean_question, clean_text
 from assistant.retrieval import HybridRetriever
@@ -84,6 +85,17 @@ class Assistant:
         report = update_index(self.settings, self.store, self.embedder, full=full, progress=progress)
         logger.info("index: %s", report.summary())
         return report
+
+    def warm_up(self) -> None:
+        """Load now what answering needs (the index, built if missing; the embedding and language models; the
+        language detectors), so that the first question does not wait for it.
+
+        Raises:
+            AssistantError: the index cannot be built or a model cannot be loaded; the message says why.
+        """
+        self.retrieve("warm-up", 1)  # any words: this loads the embedding model and opens the index
+        preload_language_models()
+        self.generator.load()
 
     def retrieve(self, question: str, k: int = 5) -> list[Passage]:
         """The ``k`` passages of the articles that best match ``question``, best first.

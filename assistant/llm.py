@@ -38,6 +38,9 @@ class Generator(ABC):
     def stream(self, messages: Sequence[BaseMessage], *, max_tokens: int | None = None) -> Iterator[str]:
         """The reply, piece by piece, as the model writes it."""
 
+    def load(self) -> None:  # noqa: B027  (optional: a model with nothing to load does nothing)
+        """Get ready to answer (load the model) now rather than on the first call."""
+
     def complete(self, messages: Sequence[BaseMessage], *, max_tokens: int | None = None) -> str:
         """The whole reply."""
         return "".join(self.stream(messages, max_tokens=max_tokens))
@@ -68,6 +71,9 @@ class ChatModelGenerator(Generator):
     def model_id(self) -> str:
         return self._model_id
 
+    def load(self) -> None:
+        self.chat_model()
+
     def chat_model(self) -> BaseChatModel:
         """The chat model, loaded now if this is its first use in the process."""
         with self._shared_lock:
@@ -96,7 +102,7 @@ class ChatModelGenerator(Generator):
         kwargs: dict[str, Any] = {"max_tokens": max_tokens} if max_tokens else {}
         with _GLOBAL_CALL_LOCK:
             deadline = time.monotonic() + self.timeout
-            if states:
+            if states is not None:
                 states.restore(_kind(messages))
             try:
                 for chunk in model.stream(list(messages), **kwargs):
@@ -106,7 +112,7 @@ class ChatModelGenerator(Generator):
                     if time.monotonic() > deadline:
                         logger.warning("generation stopped after %.0f s (llm_timeout)", self.timeout)
                         break
-                if states:
+                if states is not None:
                     states.save(_kind(messages))
             except ModelUnavailableError:
                 raise
@@ -118,7 +124,7 @@ class ChatModelGenerator(Generator):
         model = self.chat_model()
         client = getattr(model, "client", None)
         with _GLOBAL_CALL_LOCK:
-            if states := self._prompt_states(model):
+            if (states := self._prompt_states(model)) is not None:
                 states.restore(_kind(messages))
                 p = _llama_yes_probability(client, messages)
                 states.save(_kind(messages))

@@ -292,3 +292,22 @@ def test_a_question_in_a_third_language_is_answered_in_english_saying_so(
     assert answer.text.startswith("(Your question seems to be in German: I answer in English")
     assert answer.text.endswith(DONT_KNOW["en"])
     assert "".join(pieces) == answer.text
+
+
+def test_warm_up_loads_the_index_the_detectors_and_the_model(settings: Settings, embedder: HashEmbedder) -> None:
+    from assistant import language  # noqa: PLC0415
+
+    class LoadCounting(QueuedGenerator):
+        loads = 0
+
+        def load(self) -> None:
+            self.loads += 1
+
+    generator = LoadCounting()
+    language._detector.cache_clear()
+    language._wide_detector.cache_clear()
+    assistant = Assistant(settings, embedder=embedder, generator=generator)
+    assistant.warm_up()
+    assert assistant.store.read_state() is not None  # the index was built
+    assert generator.loads == 1
+    assert language._detector.cache_info().currsize == language._wide_detector.cache_info().currsize == 1

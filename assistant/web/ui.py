@@ -15,7 +15,6 @@ import gradio as gr
 
 from assistant.api import Assistant, IndexStatus
 from assistant.errors import AssistantError, IndexNotBuiltError
-from assistant.llm import ChatModelGenerator
 from assistant.types import Answer, IndexReport, Lang
 from assistant.uploads import SavedArticle, read_upload, save_article
 from assistant.web import render
@@ -81,9 +80,7 @@ class WebChat:
 
         def load() -> None:
             try:
-                self.assistant.retrieve("Scale AI", 1)
-                if isinstance(self.assistant.generator, ChatModelGenerator):
-                    self.assistant.generator.chat_model()
+                self.assistant.warm_up()
             except AssistantError as err:
                 logger.warning("models not loaded in advance: %s", err)
 
