@@ -198,6 +198,8 @@ def run_ours(questions: Sequence[AnswerQuestion], texts: dict[str, str], work: P
     setup = time.perf_counter() - began
     print(f"assistant ready in {setup:.1f} s; memory {_rss_mb():.0f} MB", file=sys.stderr)
     scores = score_answers(assistant.stream, questions, texts, on_result=_report)
+    # What is kept between questions (prompt states, sentence vectors) grows with use: the memory after counts too.
+    print(f"assistant after {len(questions)} questions; memory {_rss_mb():.0f} MB", file=sys.stderr)
     return SystemRun("ours", scores, setup)
 
 
