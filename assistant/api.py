@@ -6,13 +6,13 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from assistant.answer import Answerer, AnswerStream, History
+from assistant.answering.language import preload as preload_language_models
+from assistant.answering.llm import Generator, make_generator
+from assistant.answering.pipeline import Answerer, AnswerStream, History
 from assistant.config import Settings
 from assistant.embedding import ArticleEmbedder, make_embedder
 from assistant.errors import BadInputError
 from assistant.indexing import Progress, update_index
-from assistant.language import preload as preload_language_models
-from assistant.llm import Generator, make_generator
 from assistant.questions import clean_question, clean_text
 from assistant.retrieval import HybridRetriever
 from assistant.store import ChromaStore

@@ -46,8 +46,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     evaluate = commands.add_parser("eval", help="score retrieval and answers on the project's question sets")
     evaluate.add_argument("--only", choices=["retrieval", "answers"], help="run one of the two evaluations")
-    evaluate.add_argument("--ids", nargs="+", metavar="ID", help="only these answer questions")
+    evaluate.add_argument("--ids", nargs="+", metavar="ID", help="only these answer (or --external) questions")
     evaluate.add_argument("-k", type=int, default=5, help="passages per retrieval question (default: 5)")
+    evaluate.add_argument(
+        "--external",
+        action="store_true",
+        help="instead, answer the external benchmark's questions over its own articles (about an hour; "
+        "its index is kept in ~/.cache/article-assistant/external-index/ours, or --index-dir)",
+    )
+    evaluate.add_argument(
+        "--external-dir",
+        type=Path,
+        default=Path("benchmarks/data/external"),
+        help="the external benchmark's folder (default: benchmarks/data/external)",
+    )
+    evaluate.add_argument("--limit", type=int, default=0, help="external: N questions spread over the kinds")
     return parser
 
 
@@ -131,7 +144,29 @@ def _run_status(args: argparse.Namespace) -> str:
     return "\n".join(lines)
 
 
+def _run_external_eval(args: argparse.Namespace) -> str:
+    from assistant.evaluation import external  # noqa: PLC0415
+
+    questions = external.load_external_questions(args.external_dir)
+    questions = external.select_questions(questions, limit=args.limit, ids=args.ids or ())
+    index_bar, bar = _ProgressBar(), _ProgressBar()
+    try:
+        _, summary = external.evaluate_assistant(
+            args.external_dir,
+            questions,
+            args.index_dir,
+            on_row=lambda n, question, _row: bar(n, len(questions), question.id),
+            index_progress=index_bar,
+        )
+    finally:
+        index_bar.close()
+        bar.close()
+    return f"{summary.questions} questions\n" + external.render_table([summary])
+
+
 def _run_eval(args: argparse.Namespace) -> str:
+    if args.external:
+        return _run_external_eval(args)
     from assistant.evaluation.answers import load_answer_questions, score_answers  # noqa: PLC0415
     from assistant.evaluation.retrieval import load_questions, score_retrieval  # noqa: PLC0415
     from assistant.loader import load_articles  # noqa: PLC0415

@@ -30,10 +30,12 @@ from langchain_core.documents import Document
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import PromptTemplate
 from langchain_core.runnables import Runnable, RunnablePassthrough
+from langchain_recipe import RECIPE_PROMPT, RECIPE_TOP_K
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from assistant import Assistant, Settings
-from assistant.citations import is_refusal
+from assistant.answering.grounding import is_refusal
+from assistant.answering.language import detect_language
 from assistant.embedding import E5Embedder
 from assistant.evaluation.answers import (
     AnswerQuestion,
@@ -42,7 +44,6 @@ from assistant.evaluation.answers import (
     load_answer_questions,
     score_answers,
 )
-from assistant.language import detect_language
 from assistant.loader import load_articles
 from assistant.model_files import ensure_default_model
 from assistant.retrieval import fold
@@ -51,12 +52,6 @@ from assistant.types import Answer
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
 
-RECIPE_PROMPT = (
-    "Use the following pieces of context to answer the question at the end. If you don't know the answer, "
-    "just say that you don't know, don't try to make up an answer.\n\n{context}\n\nQuestion: {question}\n"
-    "Helpful Answer:"
-)
-RECIPE_TOP_K = 4
 # Asked once, untimed, before each system's run: the first generation pays for page faults and warm-up.
 WARM_UP_QUESTION = "What are the articles about?"
 

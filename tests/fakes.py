@@ -11,8 +11,8 @@ from collections.abc import Callable, Iterator, Sequence
 
 from langchain_core.messages import BaseMessage
 
+from assistant.answering.llm import Generator
 from assistant.embedding import ArticleEmbedder
-from assistant.llm import Generator
 from assistant.retrieval import fold
 
 _WORD = re.compile(r"\w+")
@@ -82,11 +82,6 @@ class QueuedGenerator(Generator):
         prompt = content if isinstance(content, str) else ""
         self.judged.append(prompt)
         return self.judge(prompt)
-
-    def answer_only_follow_ups(self) -> None:
-        """From now on, judge that a sentence answers only when the question is read as a follow-up (as when
-        a question such as "And in dollars?" means nothing alone)."""
-        self.judge = lambda prompt: 0.9 if prompt.startswith("Earlier question:") else 0.1
 
     def last_user_message(self, index: int = -1) -> str:
         content = self.prompts[index][-1].content

@@ -313,13 +313,14 @@ def test_lone_surrogates_are_removed_from_the_question_and_the_history(
     asking: tuple[Assistant, HashEmbedder, QueuedGenerator],
 ) -> None:
     assistant, _, generator = asking
-    generator.answer_only_follow_ups()  # so that the history is used, in the rewrite and the judgements
+    # Read alone, the question answers nothing (the fake replies NO_ANSWER): the history is used, in the
+    # rewrite and in the second reading.
     answer = assistant.ask(
         "Quel contrat \ud800a signé Zorblax ?", history=[("Qui est \udfffZorblax ?", "Une \ud83d société.")]
     )
     assert answer.question == "Quel contrat a signé Zorblax ?"
     assert generator.prompts, "the question reached the model"
-    assert any("Qui est Zorblax ?" in p for p in generator.judged), "the history reached the model"
+    assert any("Qui est Zorblax ?" in str(m.content) for p in generator.prompts for m in p), "the history was read"
     for messages in generator.prompts:
         for message in messages:
             str(message.content).encode("utf-8")  # raises if a surrogate got through

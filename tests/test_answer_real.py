@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from assistant import Assistant, Settings
-from assistant.language import detect_language
-from assistant.prompts import DONT_KNOW
+from assistant.answering.language import detect_language
+from assistant.answering.prompts import DONT_KNOW
 from assistant.types import Answer
 from tests.test_injection import INJECTION
 

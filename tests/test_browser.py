@@ -120,6 +120,9 @@ def page(app: tuple[str, Path], browser: BrowserContext) -> Iterator[Page]:
 
 def test_questions_in_french_and_english_stream_answers_with_citations(page: Page, app: tuple[str, Path]) -> None:
     _, articles = app
+    # The examples under the chat are about the loaded articles, by their titles.
+    expect(page.locator("#examples")).to_contain_text("Que disent les articles sur", timeout=60_000)
+    expect(page.locator("#examples")).to_contain_text("Google rompt avec Scale AI")
     _ask(page, "Quels revenus Scale AI prévoit-elle pour 2024 ?", answers=1)
     answer = page.locator("#chat .answer").nth(0)
     expect(answer).to_contain_text("870")

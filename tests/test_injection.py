@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from assistant import Assistant, Settings
+from assistant.answering.excerpts import addresses_the_model
+from assistant.answering.prompts import DONT_KNOW
 from assistant.chunking import sentence_spans
-from assistant.excerpts import addresses_the_model
 from assistant.loader import load_articles
-from assistant.prompts import DONT_KNOW
 from assistant.types import Lang
 from tests.fakes import HashEmbedder, QueuedGenerator
 
@@ -51,7 +51,7 @@ def test_an_injected_article_never_reaches_the_model(
     settings: Settings, embedder: HashEmbedder, articles_dir: Path
 ) -> None:
     (articles_dir / "zz-injection.txt").write_text(INJECTION, encoding="utf-8")
-    generator = QueuedGenerator(judge=lambda prompt: 1.0 if "revenus" in prompt.split("Sentence:")[1] else 0.0)
+    generator = QueuedGenerator(["Scale AI is bankrupt"])
     assistant = Assistant(settings, embedder=embedder, generator=generator)
     assert assistant.index().added == 3
     # The injected article is the best match for this question, word for word.
@@ -59,12 +59,13 @@ def test_an_injected_article_never_reaches_the_model(
         "zz-injection.txt"
     )
     answer = assistant.ask("Quels sont les revenus de Scale AI en 2024 ? Répondez à chaque question.")
-    assert generator.judged, "sentences were judged"
+    assert generator.prompts, "the model read sentences"
     assert not any("zz-injection" in c.source for c in answer.citations)
-    for prompt in generator.judged + [m for p in generator.prompts for m in map(str, p)]:
+    for prompt in [str(m.content) for p in generator.prompts for m in p]:
         for marker in ("bankrupt", "faillite", "im_start", "SYSTEM:", "Ignore your"):
             assert marker not in prompt
-    assert "bankrupt" not in answer.text and "faillite" not in answer.text
+    # The model, had it followed the injection, says what no sentence it read supports: refused.
+    assert not answer.answered and "bankrupt" not in answer.text and "faillite" not in answer.text
 
 
 @pytest.mark.parametrize(
@@ -78,8 +79,8 @@ def test_an_injected_article_never_reaches_the_model(
 def test_questions_that_leave_the_articles_get_the_grounded_reply(
     settings: Settings, embedder: HashEmbedder, question: str
 ) -> None:
-    # A model that would say yes to anything: only sentences of the articles can be the answer.
-    generator = QueuedGenerator(judge=lambda _prompt: 0.0)
+    # A model that leaves the articles: what it says is supported by no sentence of theirs.
+    generator = QueuedGenerator(["Canberra, and France won the 2018 World Cup. My prompt is secret."])
     answer = Assistant(settings, embedder=embedder, generator=generator).ask(question)
     language: Lang = "fr" if question.startswith("Oublie") else "en"
     assert (answer.answered, answer.text) == (False, DONT_KNOW[language])

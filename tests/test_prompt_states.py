@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from assistant import Settings
-from assistant.llm import ChatModelGenerator, make_generator
-from assistant.prompts import judge_messages, translate_messages
+from assistant.answering.llm import ChatModelGenerator, make_generator
+from assistant.answering.prompts import judge_messages, translate_messages
 
 _REVENUE = (
     "Malgré les défis actuels, Scale AI prévoit des revenus d'environ 870 millions de dollars pour 2024, "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import warnings
 from collections.abc import Iterator, Sequence
 from html import escape
@@ -16,7 +17,8 @@ from assistant import Assistant, Settings
 from assistant.errors import ModelUnavailableError
 from assistant.types import Citation
 from assistant.web import WebChat, build_demo, render
-from assistant.web.ui import Turn
+from assistant.web.examples import example_questions, shorten_title
+from assistant.web.ui import Turn, example_question
 from tests.fakes import HashEmbedder, QueuedGenerator
 
 QUESTION = "Combien Meta a-t-il investi dans Scale AI ? 14,3 milliards"
@@ -30,9 +32,7 @@ def generator() -> QueuedGenerator:
 
 @pytest.fixture
 def chat(settings: Settings, embedder: HashEmbedder, generator: QueuedGenerator) -> WebChat:
-    # The model phrases the answers, so that each test decides what it says.
-    written = settings.model_copy(update={"answer_style": "written"})
-    assistant = Assistant(written, embedder=embedder, generator=generator)
+    assistant = Assistant(settings, embedder=embedder, generator=generator)
     assistant.index()
     return WebChat(assistant)
 
@@ -70,11 +70,11 @@ def test_streaming_shows_the_text_as_it_grows(chat: WebChat, generator: QueuedGe
 def test_the_conversation_is_passed_as_history(chat: WebChat, generator: QueuedGenerator) -> None:
     generator.answers.append(REPLY)
     turns = _ask(chat, QUESTION)[-1][1]
-    generator.answer_only_follow_ups()
-    generator.answers.extend(["Combien Meta a-t-il investi dans Scale AI ?", REPLY])
+    # Read alone, "Et en dollars ?" answers nothing; then it is rewritten with the conversation and read again.
+    generator.answers.extend(["NONE", "Combien Meta a-t-il investi dans Scale AI ?", REPLY])
     final = _ask(chat, "Et en dollars ?", turns)[-1]
     assert len(final[1]) == 2 and len(final[0]) == 4
-    rewrite_prompt = " ".join(str(m.content) for m in generator.prompts[1])
+    rewrite_prompt = " ".join(str(m.content) for m in generator.prompts[2])
     assert "Combien Meta a-t-il investi" in rewrite_prompt and "Et en dollars" in rewrite_prompt
 
 
@@ -239,3 +239,88 @@ def test_the_page_names_its_api_and_renders_messages_as_text(chat: WebChat) -> N
     assert chatbot["latex_delimiters"] == [] and chatbot["allow_tags"] is False
     assert demo.analytics_enabled is False
     assert all("googleapis" not in str(font) for font in render.CSS.split())
+
+
+def test_example_questions_are_spread_over_a_large_collection() -> None:
+    subjects = ["Rugby", "Vaccines", "Elections", "Wine"]
+    articles = {f"{n:03}.txt": f"{subjects[n // 75]} report number {n}" for n in range(300)}
+    articles.update({f"{n:03}b.txt": "" for n in range(0, 300, 7)})  # untitled articles are skipped
+    shuffled = dict(random.Random(1).sample(sorted(articles.items()), len(articles)))
+    questions = example_questions(shuffled)
+    assert len(questions) == 4
+    assert [next(s for s in subjects if s in q) for q in questions] == subjects, "one question per quarter"
+    assert questions == example_questions(articles), "the same collection always shows the same questions"
+    assert questions[0] == "What do the articles say about “Rugby report number 0”?"
+    assert example_questions({}) == [] and example_questions({"a.txt": "  ", "b.txt": ""}) == []
+
+
+def test_example_questions_are_in_the_language_of_their_title() -> None:
+    questions = example_questions(
+        {
+            "a.txt": "Les agriculteurs bretons manifestent devant la préfecture de Rennes",
+            "b.txt": "Central banks raise interest rates for the third time this year",
+            "c.txt": "Central banks raise interest rates for the third time this year",  # the same title once
+        }
+    )
+    assert questions == [
+        "Que disent les articles sur « Les agriculteurs bretons manifestent devant la préfecture de Rennes » ?",
+        "What do the articles say about “Central banks raise interest rates for the third time this year”?",
+    ]
+
+
+def test_a_long_title_is_shortened_at_a_word_boundary() -> None:
+    title = "The   committee published its long-awaited\nreport on the future of regional rail services in the north"
+    short = shorten_title(title)
+    flat = " ".join(title.split())
+    assert len(flat) > 80 and len(short) <= 80 and short.endswith("…")
+    assert flat.startswith(short[:-1]) and flat[len(short) - 1] == " ", "cut before a word, not inside it"
+    assert example_questions({"a.txt": title}) == [f"What do the articles say about “{short}”?"]
+    assert shorten_title("A short title") == "A short title"
+
+
+def _example_samples(chat: WebChat) -> list[str]:
+    update = chat.refresh_examples()
+    assert update.visible is True
+    return [sample[0] for sample in update.raw_samples]
+
+
+def test_the_examples_name_the_loaded_articles_and_follow_the_index(chat: WebChat) -> None:
+    titles = [shorten_title(t) for t in chat.assistant.status().articles.values()]
+    before = _example_samples(chat)
+    assert len(before) == len(titles) == 2
+    assert all(sum(t in q for q in before) == 1 for t in titles), "each loaded article is asked about once"
+    assert not any("Meta take" in q for q in before)
+
+    title = "Quantum computing start-up opens a research laboratory in Lyon"
+    (chat.articles_dir / "quantum.txt").write_text(f"{title}\n\nThe lab will employ 80 people.", encoding="utf-8")
+    assert _example_samples(chat) == before, "nothing changes until the index is updated"
+    chat.update_index("en", _RecordedProgress())
+    after = _example_samples(chat)
+    assert f"What do the articles say about “{title}”?" in after
+    assert len(after) == 3 and set(before) < set(after)
+
+    (chat.articles_dir / "quantum.txt").unlink()
+    chat.update_index("en", _RecordedProgress())
+    assert _example_samples(chat) == before
+
+
+def test_without_an_index_there_are_no_examples(settings: Settings, embedder: HashEmbedder) -> None:
+    update = WebChat(Assistant(settings, embedder=embedder)).refresh_examples()
+    assert update.raw_samples == [] and update.visible is False
+
+
+def test_the_page_fills_the_examples_on_load_and_after_index_updates(chat: WebChat) -> None:
+    config = build_demo(chat).config
+    components = {c["id"]: c for c in config["components"]}
+    examples = next(c for c in components.values() if c["props"].get("elem_id") == "examples")
+    assert examples["type"] == "dataset" and examples["props"]["samples"] == []
+    assert "Scale AI" not in str(config), "no example is written into the page"
+    dependencies = config["dependencies"]
+    by_id = {d["id"]: d for d in dependencies}
+    fillers = [d for d in dependencies if d["outputs"] == [examples["id"]]]
+    after = {by_id[d["trigger_after"]]["api_name"] for d in fillers if d["trigger_after"] is not None}
+    assert after == {"status", "update_index", "add_articles"}
+    clicked = next(d for d in dependencies if [tuple(t) for t in d["targets"]] == [(examples["id"], "click")])
+    question = next(c for c in components.values() if c["props"].get("elem_id") == "question")
+    assert clicked["outputs"] == [question["id"]]
+    assert example_question(["What do the articles say about “X”?"]) == "What do the articles say about “X”?"

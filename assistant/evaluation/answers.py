@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-from assistant.answer import AnswerStream
-from assistant.language import detect_language
+from assistant.answering.language import detect_language
+from assistant.answering.pipeline import AnswerStream
 from assistant.retrieval import fold
 from assistant.types import Answer
 

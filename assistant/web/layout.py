@@ -11,7 +11,7 @@ from gradio.events import api
 from assistant.types import Lang
 from assistant.web import render
 from assistant.web.render import LABELS
-from assistant.web.ui import ASSISTANT_QUEUE, WebChat, with_evaluated_hints
+from assistant.web.ui import ASSISTANT_QUEUE, WebChat, example_question, with_evaluated_hints
 
 logger = logging.getLogger(__name__)
 
@@ -70,7 +70,14 @@ def build_demo(chat: WebChat) -> gr.Blocks:
                     with gr.Column(scale=1, min_width=140):
                         ask = gr.Button(labels["ask"], variant="primary", elem_id="ask")
                         clear = gr.Button(labels["clear"], elem_id="clear", variant="secondary")
-                gr.Examples(render.EXAMPLES, inputs=[question], label=labels["examples"])
+                # Drawn from the articles loaded, so filled on page load and after each index update.
+                examples = gr.Dataset(
+                    components=[question],
+                    samples=[],
+                    label=labels["examples"],
+                    visible=False,
+                    elem_id="examples",
+                )
             with gr.Column(scale=2), gr.Tabs(elem_id="side") as tabs:
                 with gr.Tab(labels["article_tab"], id="article"):
                     article_view = gr.HTML(render.hint_html(labels["article_hint"]), elem_id="article-view")
@@ -132,7 +139,8 @@ def build_demo(chat: WebChat) -> gr.Blocks:
             concurrency_id=_READS,
             concurrency_limit=4,
         ).then(lambda: gr.Tabs(selected="article"), None, [tabs], api_visibility="private", queue=False)
-        update.click(
+        examples.click(example_question, [examples], [question], api_visibility="private", queue=False)
+        updated = update.click(
             chat.update_index,
             [language],
             [result, status, open_article],
@@ -140,7 +148,7 @@ def build_demo(chat: WebChat) -> gr.Blocks:
             concurrency_id=ASSISTANT_QUEUE,
             concurrency_limit=1,
         )
-        upload.upload(
+        uploaded = upload.upload(
             chat.upload,
             [upload, language],
             [result, status, open_article, upload],
@@ -148,7 +156,7 @@ def build_demo(chat: WebChat) -> gr.Blocks:
             concurrency_id=ASSISTANT_QUEUE,
             concurrency_limit=1,
         )
-        demo.load(
+        loaded = demo.load(
             chat.refresh_status,
             [language],
             [status, open_article],
@@ -156,6 +164,15 @@ def build_demo(chat: WebChat) -> gr.Blocks:
             concurrency_id=_READS,
             concurrency_limit=4,
         )
+        for collection_read in (loaded, updated, uploaded):  # whether or not the update went through
+            collection_read.then(
+                chat.refresh_examples,
+                None,
+                [examples],
+                api_visibility="private",
+                concurrency_id=_READS,
+                concurrency_limit=4,
+            )
         api(
             with_evaluated_hints(chat.ask),
             api_name="ask",

@@ -68,13 +68,6 @@ LABELS: dict[Lang, dict[str, str]] = {
     },
 }
 
-EXAMPLES = [
-    "Quels revenus Scale AI prévoit-elle pour 2024 ?",
-    "What stake did Meta take in Scale AI?",
-    "Quel budget Google avait-il prévu pour Scale AI en 2023 ?",
-    "Who leads Meta's superintelligence team?",
-]
-
 _QUOTE_PREVIEW = 90
 
 

@@ -18,6 +18,7 @@ from assistant.errors import AssistantError, IndexNotBuiltError
 from assistant.types import Answer, IndexReport, Lang
 from assistant.uploads import SavedArticle, read_upload, save_article
 from assistant.web import render
+from assistant.web.examples import example_questions
 from assistant.web.render import LABELS
 
 logger = logging.getLogger(__name__)
@@ -174,6 +175,15 @@ class WebChat:
         choices = sorted(((t or s, s) for s, t in status.articles.items()), key=lambda c: c[0]) if status else []
         return render.status_html(status, language), gr.Dropdown(choices=choices, value=None)
 
+    def refresh_examples(self) -> Any:
+        """The example questions, about articles of the current index; hidden while there is no index."""
+        try:
+            articles = self.assistant.status().articles
+        except AssistantError:  # the status panel says what is wrong; the examples just stay away
+            articles = {}
+        questions = example_questions(articles)
+        return gr.Dataset(samples=[[q] for q in questions], visible=bool(questions))
+
     def update_index(self, language: Lang, progress: gr.Progress = _PROGRESS) -> tuple[str, str, Any]:
         """Embed new and changed articles, drop removed ones; returns (report, status, article list)."""
         report = self._index(progress)
@@ -235,6 +245,11 @@ class WebChat:
         for message in result.skipped:
             gr.Warning(escape(message))
         return result
+
+
+def example_question(sample: list[str] | None) -> Any:
+    """The question of a clicked example (a Dataset sample: one value, for the question box)."""
+    return sample[0] if sample else gr.skip()
 
 
 def _assistant_message(content: str) -> Message:

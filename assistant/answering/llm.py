@@ -1,0 +1,290 @@
+"""The generative model: the embedded GGUF through llama.cpp, or any OpenAI-compatible server.
+
+Both are LangChain chat models. The model is built on first use and shared by the whole process; calls
+are serialised because llama.cpp runs one generation at a time.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from langchain_core.language_models.chat_models import BaseChatModel
+from langchain_core.messages import BaseMessage
+
+from assistant.answering.prompt_states import PromptStates
+from assistant.config import Settings
+from assistant.errors import ModelUnavailableError
+
+logger = logging.getLogger(__name__)
+
+
+class Generator(ABC):
+    """Turns chat messages into text, as a stream of pieces."""
+
+    @property
+    @abstractmethod
+    def model_id(self) -> str:
+        """Which model answers."""
+
+    @abstractmethod
+    def stream(self, messages: Sequence[BaseMessage], *, max_tokens: int | None = None) -> Iterator[str]:
+        """The reply, piece by piece, as the model writes it."""
+
+    def load(self) -> None:  # noqa: B027  (optional: a model with nothing to load does nothing)
+        """Get ready to answer (load the model) now rather than on the first call."""
+
+    def complete(self, messages: Sequence[BaseMessage], *, max_tokens: int | None = None) -> str:
+        """The whole reply."""
+        return "".join(self.stream(messages, max_tokens=max_tokens))
+
+    def yes_probability(self, messages: Sequence[BaseMessage]) -> float:
+        """How likely the reply to a yes/no prompt is "yes", from 0 to 1.
+
+        This default reads the first word of a short reply (0 or 1); models that expose their token
+        probabilities give a graded answer.
+        """
+        reply = self.complete(messages, max_tokens=3).strip().lower()
+        return 1.0 if reply.startswith(("yes", "oui")) else 0.0
+
+
+class ChatModelGenerator(Generator):
+    """A LangChain chat model, built by ``factory`` on first use, one call at a time, with a time limit."""
+
+    _shared: dict[str, BaseChatModel] = {}  # noqa: RUF012  (one model per process, by id)
+    _states: dict[str, PromptStates] = {}  # noqa: RUF012  (and its kept prompt states)
+    _shared_lock = threading.Lock()
+
+    def __init__(self, model_id: str, factory: Callable[[], BaseChatModel], *, timeout: float = 60.0) -> None:
+        self._model_id = model_id
+        self._factory = factory
+        self.timeout = timeout
+
+    @property
+    def model_id(self) -> str:
+        return self._model_id
+
+    def load(self) -> None:
+        self.chat_model()
+
+    def chat_model(self) -> BaseChatModel:
+        """The chat model, loaded now if this is its first use in the process."""
+        with self._shared_lock:
+            model = self._shared.get(self._model_id)
+            if model is None:
+                began = time.perf_counter()
+                model = self._factory()
+                self._shared[self._model_id] = model
+                logger.info("loaded %s in %.1f s", self._model_id, time.perf_counter() - began)
+            return model
+
+    def _prompt_states(self, model: BaseChatModel) -> PromptStates | None:
+        """The kept prompt states of the embedded llama.cpp model (None for a server)."""
+        client = getattr(model, "client", None)
+        if client is None or not hasattr(client, "create_chat_completion"):
+            return None
+        with self._shared_lock:
+            states = self._states.get(self._model_id)
+            if states is None:
+                states = self._states[self._model_id] = PromptStates(client)
+            return states
+
+    def stream(self, messages: Sequence[BaseMessage], *, max_tokens: int | None = None) -> Iterator[str]:
+        model = self.chat_model()
+        states = self._prompt_states(model)
+        kwargs: dict[str, Any] = {"max_tokens": max_tokens} if max_tokens else {}
+        with _GLOBAL_CALL_LOCK:
+            deadline = time.monotonic() + self.timeout
+            if states is not None:
+                states.restore(_kind(messages))
+            try:
+                for chunk in model.stream(list(messages), **kwargs):
+                    text = chunk.content if isinstance(chunk.content, str) else ""
+                    if text:
+                        yield text
+                    if time.monotonic() > deadline:
+                        logger.warning("generation stopped after %.0f s (llm_timeout)", self.timeout)
+                        break
+                if states is not None:
+                    states.save(_kind(messages))
+            except ModelUnavailableError:
+                raise
+            except Exception as err:
+                _raise_if_unreachable(err)
+                raise
+
+    def yes_probability(self, messages: Sequence[BaseMessage]) -> float:
+        model = self.chat_model()
+        client = getattr(model, "client", None)
+        with _GLOBAL_CALL_LOCK:
+            if (states := self._prompt_states(model)) is not None:
+                states.restore(_kind(messages))
+                p = _llama_yes_probability(client, messages)
+                states.save(_kind(messages))
+                return p
+            try:
+                reply = model.invoke(list(messages), max_tokens=1, logprobs=True, top_logprobs=10)
+            except Exception as err:
+                _raise_if_unreachable(err)
+                raise
+        first = (reply.response_metadata.get("logprobs") or {}).get("content") or []
+        if not first or not first[0].get("top_logprobs"):  # a server that gives no probabilities
+            return super().yes_probability(messages)
+        yes = no = 0.0
+        for option in first[0]["top_logprobs"]:
+            word = str(option.get("token", "")).strip().lower()
+            if word in ("yes", "no"):
+                p = float(np.exp(option["logprob"]))
+                yes, no = (yes + p, no) if word == "yes" else (yes, no + p)
+        return yes / (yes + no) if yes + no else 0.0
+
+
+def _kind(messages: Sequence[BaseMessage]) -> str:
+    """What kind of prompt this is: its fixed instructions (the system message)."""
+    first = messages[0] if messages else None
+    return str(first.content) if first is not None and first.type == "system" else ""
+
+
+def _llama_yes_probability(client: Any, messages: Sequence[BaseMessage]) -> float:
+    """P("yes") / (P("yes") + P("no")) over the first token llama.cpp would write."""
+    yes, no = _yes_no_tokens(client)
+    found: list[float] = []
+
+    def record(_ids: Any, scores: Any) -> Any:
+        logits = np.asarray(scores, dtype=np.float64)
+        p = np.exp(logits - logits.max())
+        found[:] = [float(p[yes].sum()), float(p[no].sum())]
+        return scores
+
+    roles = {"human": "user", "ai": "assistant", "system": "system"}
+    client.create_chat_completion(
+        messages=[{"role": roles.get(m.type, "user"), "content": str(m.content)} for m in messages],
+        max_tokens=1,
+        temperature=0.0,
+        logits_processor=[record],
+    )
+    if not found or sum(found) == 0:
+        return 0.0
+    return found[0] / sum(found)
+
+
+def _yes_no_tokens(client: Any) -> tuple[list[int], list[int]]:
+    """The single-token spellings of yes and no in the model's vocabulary."""
+    cached: tuple[list[int], list[int]] | None = getattr(client, "_assistant_yes_no", None)
+    if cached is not None:
+        return cached
+
+    def ids(words: Sequence[str]) -> list[int]:
+        out = set()
+        for word in words:
+            tokens = client.tokenize(word.encode(), add_bos=False, special=False)
+            if len(tokens) == 1:
+                out.add(tokens[0])
+        return sorted(out)
+
+    pair = ids(["yes", "Yes", " yes", " Yes", "YES"]), ids(["no", "No", " no", " No", "NO"])
+    client._assistant_yes_no = pair
+    return pair
+
+
+# llama.cpp holds one context per model and the server side serialises anyway: one generation at a time.
+_GLOBAL_CALL_LOCK = threading.RLock()
+
+
+def _raise_if_unreachable(err: Exception) -> None:
+    """Turn a failure to reach the model's server into the user's error; leave any other failure alone."""
+    if _is_connection_error(err):
+        raise ModelUnavailableError(
+            f"the language model server cannot be reached ({err}); "
+            "check ASSISTANT_LLM_URL or unset it to use the embedded model"
+        ) from err
+
+
+def _is_connection_error(err: Exception) -> bool:
+    names = {cls.__name__ for cls in type(err).__mro__}
+    return bool(names & {"APIConnectionError", "ConnectError", "ConnectionError", "APITimeoutError"})
+
+
+def _llama_cpp_model(path: Path, settings: Settings) -> BaseChatModel:
+    try:
+        from langchain_community.chat_models import ChatLlamaCpp  # noqa: PLC0415
+    except ImportError as err:
+        raise ModelUnavailableError(f"llama-cpp-python is not installed ({err}); run 'make run' to install it") from err
+    from assistant.model_files import check_gguf_file  # noqa: PLC0415
+
+    check_gguf_file(path)
+    try:
+        model = ChatLlamaCpp(
+            model_path=str(path),
+            n_ctx=settings.llm_context,
+            n_threads=settings.llm_threads or os.cpu_count() or 2,
+            n_batch=512,
+            temperature=0.0,
+            # ChatLlamaCpp's default 1.1 penalises the prompt's last tokens, i.e. the words an answer should
+            # copy from the sentences it read: on 4 dev questions it changed 2 right answers into wrong ones.
+            repeat_penalty=1.0,
+            max_tokens=settings.max_answer_tokens,
+            seed=0,
+            verbose=False,
+        )
+    except (ValueError, RuntimeError) as err:
+        raise ModelUnavailableError(
+            f"cannot load the model {str(path)!r} (llama.cpp: {_first_line(err)}); "
+            "is it a complete GGUF file? Fix ASSISTANT_LLM_MODEL_PATH, or unset it to use the packaged model"
+        ) from err
+    # No LlamaRAMCache: its saved states hold a copy of the logits (hundreds of MB each) that its capacity
+    # does not count. llama.cpp already reuses the longest common prefix with the previous prompt, so the
+    # fixed system part of consecutive answer prompts is evaluated once.
+    return model
+
+
+def _first_line(err: Exception) -> str:
+    """The gist of a (pydantic-wrapped) loading error, on one line."""
+    text = str(err)
+    marker = "Received error "
+    if marker in text:
+        text = text.split(marker, 1)[1]
+    return text.strip().splitlines()[0].split(" [type=")[0] if text.strip() else type(err).__name__
+
+
+def _openai_model(settings: Settings) -> BaseChatModel:
+    from langchain_openai import ChatOpenAI  # noqa: PLC0415
+
+    return ChatOpenAI(
+        base_url=settings.llm_url,
+        api_key=settings.llm_api_key,  # type: ignore[arg-type]
+        model=settings.llm_model,
+        temperature=0.0,
+        max_completion_tokens=settings.max_answer_tokens,
+        timeout=settings.llm_timeout,
+        max_retries=1,
+    )
+
+
+def make_generator(settings: Settings) -> Generator:
+    """The generator the settings name; the model is loaded (and assembled, if needed) on first use."""
+    if settings.llm_url:
+        return ChatModelGenerator(
+            f"openai:{settings.llm_model}@{settings.llm_url}",
+            lambda: _openai_model(settings),
+            timeout=settings.llm_timeout,
+        )
+
+    def resolve_path() -> Path:
+        if settings.llm_model_path is not None:
+            return settings.llm_model_path
+        from assistant.model_files import ensure_default_model  # noqa: PLC0415
+
+        return ensure_default_model(settings.llm_model_dir)
+
+    name = settings.llm_model_path.name if settings.llm_model_path else "qwen2.5-coder-1.5b-instruct-q4_k_m"
+    return ChatModelGenerator(
+        f"llama-cpp:{name}", lambda: _llama_cpp_model(resolve_path(), settings), timeout=settings.llm_timeout
+    )

@@ -1,0 +1,141 @@
+"""The external benchmark: this assistant and the standard LangChain recipe side by side.
+
+benchmarks/data/external/ holds 307 articles and 140 questions (PIAF, SQuAD 2.0; see its README.md), plus
+the cross-lingual questions of xling.jsonl when that file is there. Each system runs in a process of its own
+(so that its peak memory is its own), one after the other; each question's result is printed to stderr as
+it comes, the table at the end. Both are scored by the benchmark's rule (assistant.evaluation.external).
+
+Run with `.venv/bin/python benchmarks/external_eval.py [--systems ours recipe] [--only PREFIX] [--limit N]
+[--ids ID ...] [--json OUT] [--index-dir DIR]`. The indexes are built on the first run (about 7 minutes for
+the assistant, 3 for the recipe on 2 cores) and reused after, from ~/.cache/article-assistant/external-index/.
+The whole benchmark takes about an hour; nothing here is a pass/fail test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from assistant.evaluation.external import (
+    Summary,
+    default_index_root,
+    evaluate_assistant,
+    load_external_questions,
+    render_table,
+    select_questions,
+)
+from assistant.evaluation.external_scoring import ExternalQuestion, Row
+
+DATA = Path(__file__).resolve().parent / "data" / "external"
+SYSTEMS = ("ours", "recipe")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("--systems", nargs="+", choices=SYSTEMS, default=list(SYSTEMS), help="default: both")
+    parser.add_argument("--only", default="", metavar="PREFIX", help="sets whose name starts so: piaf, squad, xling")
+    parser.add_argument("--limit", type=int, default=0, help="N questions spread evenly over the sets")
+    parser.add_argument("--ids", nargs="+", default=[], metavar="ID", help="only these questions")
+    parser.add_argument("--json", type=Path, metavar="OUT", help="write every system's rows and summary here")
+    parser.add_argument(
+        "--index-dir",
+        type=Path,
+        help=f"where the indexes are kept: DIR/ours and DIR/recipe-<hash> (default: {default_index_root()})",
+    )
+    # The child process that runs one system, and the file it writes its rows and summary to.
+    parser.add_argument("--worker", choices=SYSTEMS, help=argparse.SUPPRESS)
+    parser.add_argument("--worker-out", type=Path, help=argparse.SUPPRESS)
+    return parser
+
+
+def _progress(system: str, total: int) -> Callable[[int, ExternalQuestion, Row], None]:
+    def report(n: int, question: ExternalQuestion, row: Row) -> None:
+        verdict = "ERROR" if row.error else ("OK " if row.right else "-- ")
+        said = row.error or " ".join(row.text.split())
+        print(
+            f"{system} {n}/{total} {question.id} {question.set} {verdict} {row.secs or 0:.1f}s {said[:100]}",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    return report
+
+
+def run_worker(args: argparse.Namespace) -> None:
+    """In the child process: run one system and write its rows and summary to ``--worker-out``."""
+    questions = select_questions(load_external_questions(DATA), args.only, args.limit, args.ids)
+    root = args.index_dir or default_index_root()
+    on_row = _progress(args.worker, len(questions))
+    if args.worker == "ours":
+
+        def indexing(done: int, total: int, article: str) -> None:
+            if total and (done % 25 == 0 or done == total):
+                print(f"ours: indexed {done}/{total} articles ({article})", file=sys.stderr, flush=True)
+
+        rows, summary = evaluate_assistant(DATA, questions, root / "ours", on_row, indexing)
+    else:
+        from langchain_recipe import evaluate_recipe  # noqa: PLC0415  (langchain only when the recipe runs)
+
+        rows, summary = evaluate_recipe(DATA, questions, root, on_row)
+    result = {"summary": asdict(summary), "rows": [asdict(r) for r in rows]}
+    args.worker_out.write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
+
+
+def run_system(system: str, args: argparse.Namespace, out: Path) -> dict[str, Any] | None:
+    """Run one system in a child process; its rows and summary, or None when it failed."""
+    command = [sys.executable, __file__, "--worker", system, "--worker-out", str(out), "--limit", str(args.limit)]
+    command += ["--only", args.only] if args.only else []
+    command += ["--ids", *args.ids] if args.ids else []
+    command += ["--index-dir", str(args.index_dir)] if args.index_dir else []
+    code = subprocess.run(command, check=False).returncode
+    if code != 0 or not out.is_file():
+        print(f"{system}: failed (exit status {code})", file=sys.stderr)
+        return None
+    result: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
+    print(f"{system}: {json.dumps(result['summary'], ensure_ascii=False)}", file=sys.stderr)
+    return result
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    if args.limit < 0:
+        raise SystemExit(f"--limit must be 0 (all) or more, got {args.limit}")
+    if args.worker:
+        run_worker(args)
+        return 0
+    if not (DATA / "questions.jsonl").is_file():
+        raise SystemExit(f"no benchmark in {DATA}: questions.jsonl is missing")
+    # The children inherit these: no network on this machine, and no telemetry.
+    for name, value in (("HF_HUB_OFFLINE", "1"), ("TRANSFORMERS_OFFLINE", "1"), ("ANONYMIZED_TELEMETRY", "False")):
+        os.environ.setdefault(name, value)
+    results: dict[str, dict[str, Any]] = {}
+    with tempfile.TemporaryDirectory(prefix="external-eval-") as tmp:
+        for system in dict.fromkeys(args.systems):  # one after the other, never at the same time
+            result = run_system(system, args, Path(tmp) / f"{system}.json")
+            if result is not None:
+                results[system] = result
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8")
+    load, cores = os.getloadavg()[1], os.cpu_count() or 1
+    if load > cores + 0.5:  # each system keeps every core busy: more means other processes shared them
+        print(f"warning: load average {load:.1f} on {cores} cores: other processes ran too; timings are inflated")
+    if results:
+        questions = max(r["summary"]["questions"] for r in results.values())
+        print(f"\n{questions} questions")
+        print(render_table([Summary(**r["summary"]) for r in results.values()]))
+    return 0 if len(results) == len(set(args.systems)) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,96 @@
+"""What the citation checks compare: figures with their scale, and names."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.answering.excerpts import Quote
+from assistant.answering.grounding import Grounding, amounts, missing_from_passages, names, numbers
+
+
+@pytest.mark.parametrize(
+    ("french", "english"),
+    [
+        ("870 millions de dollars", "870 million dollars"),
+        ("14,3 milliards de dollars", "14.3 billion dollars"),
+        ("14,3 milliards de dollars", "$14.3bn"),
+        ("1 milliard de dollars", "1 billion dollars"),
+        ("200 millions d'euros", "200 million euros"),
+    ],
+)
+def test_the_same_amount_in_both_languages_is_equal(french: str, english: str) -> None:
+    assert amounts(french) == amounts(english) != set()
+    assert numbers(french) == numbers(english)
+
+
+def test_a_changed_scale_is_another_amount() -> None:
+    # Same digits, so `numbers` alone cannot tell them apart: a translation that turned millions into
+    # billions was seen from the real model.
+    french, wrong = "870 millions de dollars", "870 billion dollars"
+    assert numbers(french) == numbers(wrong)
+    assert amounts(french) != amounts(wrong)
+
+
+def test_figures_without_a_scale_are_not_amounts() -> None:
+    assert amounts("Meta acquiert 49 % de Scale AI le 12 juin 2025.") == set()
+
+
+def test_a_sentence_start_is_not_a_name_but_a_known_name_is() -> None:
+    text = "The head of Acme joins Globex in June. He will lead it. Et Initech aussi. Mr Smith may act."
+    assert names(text, known=set()) == ["acme", "globex", "initech", "smith"]
+    assert names("Globex hires.", known={"globex"}) == ["globex"]
+
+
+@pytest.mark.parametrize(
+    ("one", "other"), [("27 000 soldats", "27,000 soldiers"), ("1 200 km", "1,200 km"), ("27.000", "27000")]
+)
+def test_thousands_separators_do_not_change_a_figure(one: str, other: str) -> None:
+    assert numbers(one) == numbers(other)
+
+
+def _quotes(*texts: str, source: str = "a.txt") -> list[Quote]:
+    out, cursor = [], 0
+    for text in texts:
+        out.append(Quote(source, "Title", cursor, cursor + len(text), text, 0, (1.0, 0.0)))
+        cursor += len(text) + 1
+    return out
+
+
+_BATTLE = "Le général Dupont capitule à Bailén le 22 juillet 1808 avec 18 000 hommes."
+_OTHER = "La ville est prise en 1810 par les troupes du maréchal Soult."
+
+
+def test_an_answer_is_supported_by_the_sentence_that_holds_its_words_and_figures() -> None:
+    grounding = Grounding(_quotes(_OTHER, _BATTLE), ["fr", "fr"])
+    support = grounding.support("À Bailén, en juillet 1808", "Où Dupont capitule-t-il ?", "fr", (1.0, 0.0))
+    assert support is not None and support.quotes == (1,)
+    assert grounding.support("À Madrid, en 1808", "Où Dupont capitule-t-il ?", "fr", (1.0, 0.0)) is None
+    assert grounding.support("18 000 hommes", "Combien d'hommes ?", "fr", (1.0, 0.0)) is not None
+    assert grounding.support("19 000 hommes", "Combien d'hommes ?", "fr", (1.0, 0.0)) is None
+
+
+def test_a_name_spelt_in_the_other_language_is_found_by_its_first_letters() -> None:
+    grounding = Grounding(_quotes("Le royaume passe alors à Philippe le Bel, qui règne jusqu'en 1314."), ["fr"])
+    assert grounding.support("Philip the Fair", "Who got the kingdom?", "en", (0.0, 1.0)) is not None
+    assert grounding.support("Louis the Pious", "Who got the kingdom?", "en", (0.0, 1.0)) is None
+
+
+def test_two_neighbouring_sentences_support_what_neither_holds_alone() -> None:
+    first, second = "Cette dernière est signée en 1713.", "Elle cède l'Acadie à la Grande-Bretagne."
+    grounding = Grounding(_quotes(first, second), ["fr", "fr"])
+    support = grounding.support("En 1713, l'Acadie est cédée", "Quand l'Acadie est-elle cédée ?", "fr", (1.0, 0.0))
+    assert support is not None and support.quotes == (0, 1)
+
+
+def test_what_the_question_names_must_be_in_the_passage() -> None:
+    passage = "Robert Bruce bat Édouard II à Bannockburn en 1314."
+    assert missing_from_passages("Qui Robert Bruce bat-il en 1314 ?", passage, same_language=True) == []
+    assert missing_from_passages("Qui Robert Bruce bat-il en 1315 ?", passage, same_language=True) == ["1315"]
+    assert missing_from_passages("Qui Zorglub bat-il ?", passage, same_language=True) == ["zorglub"]
+    # Across languages a name may be translated; figures may not.
+    assert missing_from_passages("Whom did Robert the Bruce defeat?", passage, same_language=False) == []
+
+
+def test_an_answer_that_only_repeats_the_question_is_not_supported() -> None:
+    grounding = Grounding(_quotes(_BATTLE), ["fr"])
+    assert grounding.support("Où Dupont capitule-t-il ?", "Où Dupont capitule-t-il ?", "fr", (1.0, 0.0)) is None
