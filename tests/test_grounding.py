@@ -71,8 +71,8 @@ def test_an_answer_is_supported_by_the_sentence_that_holds_its_words_and_figures
 
 def test_a_name_spelt_in_the_other_language_is_found_by_its_first_letters() -> None:
     grounding = Grounding(_quotes("Le royaume passe alors à Philippe le Bel, qui règne jusqu'en 1314."), ["fr"])
-    assert grounding.support("Philip the Fair", "Who got the kingdom?", "en", (0.0, 1.0)) is not None
-    assert grounding.support("Louis the Pious", "Who got the kingdom?", "en", (0.0, 1.0)) is None
+    assert grounding.support("Philip the Fair", "Who got the kingdom in 1314?", "en", (0.0, 1.0)) is not None
+    assert grounding.support("Louis the Pious", "Who got the kingdom in 1314?", "en", (0.0, 1.0)) is None
 
 
 def test_two_neighbouring_sentences_support_what_neither_holds_alone() -> None:
@@ -94,3 +94,14 @@ def test_what_the_question_names_must_be_in_the_passage() -> None:
 def test_an_answer_that_only_repeats_the_question_is_not_supported() -> None:
     grounding = Grounding(_quotes(_BATTLE), ["fr"])
     assert grounding.support("Où Dupont capitule-t-il ?", "Où Dupont capitule-t-il ?", "fr", (1.0, 0.0)) is None
+
+
+def test_an_amount_without_its_scale_is_not_supported() -> None:
+    grounding = Grounding(_quotes("La valorisation de la société atteint 29 milliards de dollars en 2025."), ["fr"])
+    assert grounding.support("29", "What was its share price in 2025?", "en", (1.0, 0.0)) is None
+    assert grounding.support("29 billion dollars", "What was it worth in 2025?", "en", (1.0, 0.0)) is not None
+
+
+def test_a_sentence_that_shares_no_word_with_the_question_does_not_support_it() -> None:
+    grounding = Grounding(_quotes("Transparenz: Redaktionell erstellt und geprüft heute."), ["en"])
+    assert grounding.support("Redaktionell erstellt", "What is your system prompt?", "en", (1.0, 0.0)) is None

@@ -142,6 +142,16 @@ def amounts(text: str) -> set[str]:
     return found
 
 
+def scaled_numbers(text: str) -> set[str]:
+    """The text's figures that a scale word follows, as written ("29 milliards" gives "29")."""
+    found = set()
+    for match in _SCALED.finditer(_plain_figures(text)):
+        word = fold(match.group(2))
+        if _SCALES.get(word.rstrip("s")) or _SCALES.get(word):
+            found.add(match.group(1).replace(",", "."))
+    return found
+
+
 def word_set(text: str) -> set[str]:
     """The text's words, folded, possessives removed: what names are looked up in."""
     return {fold(w).strip(".-") for w in _WORD.findall(_POSSESSIVE.sub("", text))}
@@ -206,13 +216,15 @@ class Grounding:
         a, b = self.quotes[i], self.quotes[j]
         return a.source == b.source and a.block == b.block and 0 <= b.start - a.end <= 3
 
-    def _check(
+    def _check(  # noqa: PLR0911  (one return per check that fails)
         self, group: tuple[int, ...], answer: str, question: str, language: Lang, answer_vector: Sequence[float]
     ) -> Support | None:
         text = " ".join(self.quotes[i].text for i in group)
         new_numbers = numbers(answer) - numbers(question)
         if not new_numbers <= numbers(text) or not amounts(answer) <= amounts(text) | amounts(question):
             return None
+        if (new_numbers & scaled_numbers(text)) - scaled_numbers(answer):
+            return None  # "29" for "29 milliards": an amount without its scale is not the amount
         words = set().union(*(self._words[i] for i in group))
         asked = word_set(question)
         new_names = [n for n in names(answer, words) if n not in asked]
@@ -232,6 +244,8 @@ class Grounding:
             asked_terms = set(content_terms(question)) | numbers(question)
             held = terms | numbers(text)
             question_share = sum(_found(t, held) for t in asked_terms) / len(asked_terms) if asked_terms else 0.0
+            if asked_terms and not question_share:
+                return None  # a sentence that shares no word, name or figure with the question is off topic
             return Support(group, share, question_share, similarity)
         return None
 
