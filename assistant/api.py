@@ -10,12 +10,12 @@ from assistant.answering.language import preload as preload_language_models
 from assistant.answering.llm import Generator, make_generator
 from assistant.answering.pipeline import Answerer, AnswerStream, History
 from assistant.config import Settings
-from assistant.embedding import ArticleEmbedder, make_embedder
 from assistant.errors import BadInputError
-from assistant.indexing import Progress, update_index
+from assistant.ingest.embedding import ArticleEmbedder, make_embedder
+from assistant.ingest.indexing import Progress, update_index
+from assistant.ingest.store import ChromaStore
 from assistant.questions import clean_question, clean_text
-from assistant.retrieval import HybridRetriever
-from assistant.store import ChromaStore
+from assistant.search.retriever import HybridRetriever
 from assistant.types import Answer, IndexReport, Passage
 
 logger = logging.getLogger(__name__)

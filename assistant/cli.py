@@ -92,7 +92,7 @@ class _ProgressBar:
 def _run_index(args: argparse.Namespace) -> str:
     bar = _ProgressBar()
     # The skipped files are printed below, one a line; the loader's warnings would repeat them.
-    logging.getLogger("assistant.loader").setLevel(logging.INFO if args.verbose else logging.ERROR)
+    logging.getLogger("assistant.ingest.loader").setLevel(logging.INFO if args.verbose else logging.ERROR)
     try:
         report = _assistant(args).index(full=args.full, progress=bar)
     finally:
@@ -169,7 +169,7 @@ def _run_eval(args: argparse.Namespace) -> str:
         return _run_external_eval(args)
     from assistant.evaluation.answers import load_answer_questions, score_answers  # noqa: PLC0415
     from assistant.evaluation.retrieval import load_questions, score_retrieval  # noqa: PLC0415
-    from assistant.loader import load_articles  # noqa: PLC0415
+    from assistant.ingest.loader import load_articles  # noqa: PLC0415
 
     assistant = _assistant(args)
     assistant.retrieve("warm-up", k=1)  # builds the index if missing and loads the embedding model

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.errors import BadInputError
-from assistant.loader import ARTICLE_SUFFIXES, article_title
+from assistant.ingest.loader import ARTICLE_SUFFIXES, article_title
 
 logger = logging.getLogger(__name__)
 

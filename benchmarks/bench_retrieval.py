@@ -18,9 +18,9 @@ from pathlib import Path
 import numpy as np
 
 from assistant import Assistant, Settings
-from assistant.embedding import ArticleEmbedder, E5Embedder
 from assistant.evaluation.retrieval import load_questions
-from assistant.store import ArticleRecord, ChromaStore, IndexState, now_iso
+from assistant.ingest.embedding import ArticleEmbedder, E5Embedder
+from assistant.ingest.store import ArticleRecord, ChromaStore, IndexState, now_iso
 from assistant.types import Chunk
 
 ROOT = Path(__file__).resolve().parent.parent

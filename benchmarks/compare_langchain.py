@@ -36,7 +36,6 @@ from langchain_text_splitters import RecursiveCharacterTextSplitter
 from assistant import Assistant, Settings
 from assistant.answering.grounding import is_refusal
 from assistant.answering.language import detect_language
-from assistant.embedding import E5Embedder
 from assistant.evaluation.answers import (
     AnswerQuestion,
     AnswerResult,
@@ -44,9 +43,10 @@ from assistant.evaluation.answers import (
     load_answer_questions,
     score_answers,
 )
-from assistant.loader import load_articles
+from assistant.ingest.embedding import E5Embedder
+from assistant.ingest.loader import load_articles
+from assistant.ingest.terms import fold
 from assistant.model_files import ensure_default_model
-from assistant.retrieval import fold
 from assistant.types import Answer
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -12,8 +12,8 @@ from collections.abc import Callable, Iterator, Sequence
 from langchain_core.messages import BaseMessage
 
 from assistant.answering.llm import Generator
-from assistant.embedding import ArticleEmbedder
-from assistant.retrieval import fold
+from assistant.ingest.embedding import ArticleEmbedder
+from assistant.ingest.terms import fold
 
 _WORD = re.compile(r"\w+")
 

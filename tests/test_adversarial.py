@@ -12,7 +12,7 @@ import pytest
 
 from assistant import Assistant, Settings
 from assistant.errors import BadInputError
-from assistant.loader import load_articles
+from assistant.ingest.loader import load_articles
 from assistant.types import IndexReport
 from tests.fakes import HashEmbedder, QueuedGenerator
 

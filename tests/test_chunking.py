@@ -7,8 +7,8 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from assistant.chunking import chunk_article, chunk_spans, count_words
-from assistant.loader import load_articles
+from assistant.ingest.chunking import chunk_article, chunk_spans, count_words
+from assistant.ingest.loader import load_articles
 from assistant.types import Article
 from tests.conftest import SEEDS
 

@@ -10,7 +10,7 @@ import pytest
 
 from assistant import Assistant, Settings
 from assistant.errors import IndexBusyError, IndexMismatchError
-from assistant.indexing import build_lock
+from assistant.ingest.indexing import build_lock
 from tests.fakes import HashEmbedder
 
 NEW_ARTICLE = (

@@ -9,8 +9,8 @@ import pytest
 from assistant import Assistant, Settings
 from assistant.answering.excerpts import addresses_the_model
 from assistant.answering.prompts import DONT_KNOW
-from assistant.chunking import sentence_spans
-from assistant.loader import load_articles
+from assistant.ingest.chunking import sentence_spans
+from assistant.ingest.loader import load_articles
 from assistant.types import Lang
 from tests.fakes import HashEmbedder, QueuedGenerator
 

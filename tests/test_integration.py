@@ -16,7 +16,7 @@ import pytest
 from assistant import Assistant, Settings
 from assistant.errors import IndexMismatchError
 from assistant.evaluation.retrieval import load_questions, score_retrieval
-from assistant.loader import load_articles
+from assistant.ingest.loader import load_articles
 
 pytestmark = pytest.mark.integration
 

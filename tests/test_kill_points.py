@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from assistant import Assistant, Settings
-from assistant.indexing import article_key
-from assistant.store import ChromaStore
+from assistant.ingest.indexing import article_key
+from assistant.ingest.store import ChromaStore
 from assistant.types import Article
 from tests.conftest import ROOT
 from tests.fakes import HashEmbedder
@@ -24,7 +24,7 @@ from tests.fakes import HashEmbedder
 _WORKER = """
 import os, signal, sys
 from assistant import Assistant, Settings
-from assistant.store import ChromaStore
+from assistant.ingest.store import ChromaStore
 from tests.fakes import HashEmbedder
 
 seeds, index, method, nth, mode = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5]

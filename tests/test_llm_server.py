@@ -17,7 +17,7 @@ import pytest
 
 from assistant import Assistant, Settings
 from assistant.errors import ModelUnavailableError
-from assistant.loader import load_articles
+from assistant.ingest.loader import load_articles
 from assistant.model_files import ensure_default_model
 from tests.fakes import HashEmbedder
 

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from assistant.errors import BadInputError
-from assistant.loader import article_title, load_articles
+from assistant.ingest.loader import article_title, load_articles
 from tests.conftest import SEEDS
 
 

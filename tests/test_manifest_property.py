@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from assistant import Assistant, Settings
-from assistant.indexing import article_key
+from assistant.ingest.indexing import article_key
 from assistant.types import Article
 from tests.fakes import HashEmbedder
 

@@ -6,7 +6,8 @@ import pytest
 
 from assistant import Assistant
 from assistant.errors import BadInputError, IndexNotBuiltError
-from assistant.retrieval import LexicalIndex, fold, reciprocal_rank_fusion
+from assistant.ingest.terms import fold
+from assistant.search.retriever import LexicalIndex, reciprocal_rank_fusion
 from tests.fakes import HashEmbedder
 
 

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from assistant.chunking import count_words, sentence_spans
-from assistant.embedding import ArticleEmbedder
-from assistant.retrieval import content_terms
+from assistant.ingest.chunking import count_words, sentence_spans
+from assistant.ingest.embedding import ArticleEmbedder
+from assistant.ingest.terms import content_terms
 from assistant.types import Passage
 
 logger = logging.getLogger(__name__)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from assistant.answering.excerpts import Quote
-from assistant.retrieval import STOPWORDS, content_terms, fold
+from assistant.ingest.terms import STOPWORDS, content_terms, fold
 from assistant.types import Lang
 
 logger = logging.getLogger(__name__)

@@ -24,7 +24,7 @@ from assistant.answering.prompts import (
     translate_messages,
 )
 from assistant.config import Settings
-from assistant.embedding import ArticleEmbedder
+from assistant.ingest.embedding import ArticleEmbedder
 from assistant.types import Answer, Citation, Lang, Passage
 
 logger = logging.getLogger(__name__)

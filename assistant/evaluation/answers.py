@@ -14,7 +14,7 @@ from pathlib import Path
 
 from assistant.answering.language import detect_language
 from assistant.answering.pipeline import AnswerStream
-from assistant.retrieval import fold
+from assistant.ingest.terms import fold
 from assistant.types import Answer
 
 logger = logging.getLogger(__name__)

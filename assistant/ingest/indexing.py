@@ -11,12 +11,12 @@ from dataclasses import dataclass, replace
 
 from filelock import FileLock, Timeout
 
-from assistant.chunking import chunk_article
 from assistant.config import Settings
-from assistant.embedding import ArticleEmbedder
 from assistant.errors import IndexBusyError, StoreUnavailableError
-from assistant.loader import load_articles
-from assistant.store import ArticleRecord, ChromaStore, IndexState, now_iso
+from assistant.ingest.chunking import chunk_article
+from assistant.ingest.embedding import ArticleEmbedder
+from assistant.ingest.loader import load_articles
+from assistant.ingest.store import ArticleRecord, ChromaStore, IndexState, now_iso
 from assistant.types import Article, IndexReport
 
 logger = logging.getLogger(__name__)

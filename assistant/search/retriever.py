@@ -3,74 +3,23 @@
 from __future__ import annotations
 
 import logging
-import re
 import threading
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import bm25s
 import numpy as np
-import Stemmer
-from bm25s.stopwords import STOPWORDS_EN, STOPWORDS_FRENCH
 
 from assistant.config import Settings
-from assistant.embedding import ArticleEmbedder
 from assistant.errors import IndexMismatchError, IndexNotBuiltError
-from assistant.store import ChromaStore, IndexState, StoredChunk
+from assistant.ingest.embedding import ArticleEmbedder
+from assistant.ingest.store import ChromaStore, IndexState, StoredChunk
+from assistant.ingest.terms import content_terms
 from assistant.types import Passage
 
 logger = logging.getLogger(__name__)
 # bm25s sets its own logger to DEBUG on import and would log every index build.
 logging.getLogger("bm25s").setLevel(logging.WARNING)
-
-_APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "ʼ": "'", "`": "'"})
-_DECIMAL = re.compile(r"(?<=\d)[.,](?=\d)")
-_TOKEN = re.compile(r"\w+")
-
-
-def fold(text: str) -> str:
-    """Lowercase, strip accents, and join decimals ("14,3" and "14.3" both become "14_3")."""
-    decomposed = unicodedata.normalize("NFKD", text.translate(_APOSTROPHES))
-    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return _DECIMAL.sub("_", plain.lower())
-
-
-# Question words say what is asked, not what about: they match nothing useful in an article.
-_QUESTION_WORDS = [
-    "combien",
-    "pourquoi",
-    "comment",
-    "quand",
-    "quel",
-    "quelle",
-    "quels",
-    "quelles",
-    "lequel",
-    "laquelle",
-    "lesquels",
-    "qui",
-    "quoi",
-    "ou",
-    "est-ce",
-    "who",
-    "whom",
-    "whose",
-    "what",
-    "which",
-    "how",
-    "when",
-    "where",
-    "why",
-]
-STOPWORDS = frozenset(fold(w) for w in (*STOPWORDS_EN, *STOPWORDS_FRENCH, *_QUESTION_WORDS))
-_STEMMER = Stemmer.Stemmer("french")
-
-
-def content_terms(text: str) -> list[str]:
-    """The text's folded, stemmed words, without stop words: what BM25 matches on."""
-    words = [w for w in _TOKEN.findall(fold(text)) if w not in STOPWORDS and (len(w) > 1 or w.isdigit())]
-    return list(_STEMMER.stemWords(words))
 
 
 class LexicalIndex:

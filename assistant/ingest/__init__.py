@@ -1,0 +1,1 @@
+"""Articles in, versioned index out: loading, chunking, embedding, the vector store and the lexical index."""
