@@ -8,7 +8,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: run test install lint bench bench-web eval clean
+.PHONY: run test install lint bench bench-scale bench-web eval clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -51,10 +51,18 @@ eval: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_retrieval.py
 
-# The web chat: cold start, then 8 simultaneous conversations (each script starts its own app.py).
+# 20,000 generated articles (about 170,000 chunks, stand-in vectors) in the embedded store and in a `chroma run`
+# server: build, updates, first search, search latency, first answer, peak memory. Articles and indexes are cached
+# in ~/.cache/article-assistant/scale; the first run builds them (long: see the script's docstring).
+bench-scale: $(STAMP)
+	$(BIN)/python benchmarks/bench_scale.py
+
+# The web chat: cold start, then 8 simultaneous conversations in both modes: the embedded model (one answer at a
+# time) and llama.cpp's llama-server with 4 parallel slots (4 at a time; llama-server is built once, about 4
+# minutes on 2 cores, and cached). Each script starts its own app.py.
 bench-web: $(STAMP)
 	$(BIN)/python benchmarks/cold_start.py
-	$(BIN)/python benchmarks/load_chat.py
+	$(BIN)/python benchmarks/load_chat.py --mode both --slots 4
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .mypy_cache .ruff_cache

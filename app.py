@@ -13,7 +13,9 @@ os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 from assistant import Assistant
+from assistant.errors import AssistantError
 from assistant.web import WebChat, build_demo, serve
+from assistant.web.access import load_accounts
 
 logger = logging.getLogger("app")
 
@@ -28,10 +30,14 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per HTTP request otherwise
+    try:  # before the index is updated: a bad sign-in file stops the app at once
+        accounts = load_accounts(chat.assistant.settings)
+    except AssistantError as err:
+        raise SystemExit(f"app.py: error: {err}") from err
     report = chat.prepare()
     if report is not None:
         logger.info("index up to date: %s", report.summary())
-    serve(demo, chat, args.host, args.port)
+    serve(demo, chat, args.host, args.port, accounts=accounts)
 
 
 if __name__ == "__main__":

@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from assistant.answering.language import preload as preload_language_models
-from assistant.answering.llm import Generator, make_generator
-from assistant.answering.pipeline import Answerer, AnswerStream, History
 from assistant.config import Settings
 from assistant.errors import BadInputError
 from assistant.ingest.embedding import ArticleEmbedder, make_embedder
 from assistant.ingest.indexing import Progress, update_index
+from assistant.ingest.lexical import LexicalIndex, lexical_path
 from assistant.ingest.store import ChromaStore
 from assistant.questions import clean_question, clean_text
 from assistant.search.retriever import HybridRetriever
 from assistant.types import Answer, IndexReport, Passage
+
+if TYPE_CHECKING:
+    from assistant.answering.llm import Generator
+    from assistant.answering.pipeline import Answerer, AnswerStream, History
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +48,10 @@ class Assistant:
         store: the vector store; built from the settings when absent.
 
     Nothing heavy happens here: models load and the index is built (if missing) on first use.
+
+    One assistant may be asked from several threads at once. Through a model server (``llm_url``) up to
+    ``llm_concurrency`` answers are written at the same time and further calls wait for a free slot; the
+    embedded model writes one answer at a time.
     """
 
     def __init__(
@@ -65,9 +73,37 @@ class Assistant:
         self.settings = settings.model_copy(update=overrides) if overrides else settings
         self.embedder = embedder or make_embedder(self.settings)
         self.store = store or ChromaStore(self.settings)
-        self.retriever = HybridRetriever(self.settings, self.store, self.embedder)
-        self.generator = generator or make_generator(self.settings)
-        self.answerer = Answerer(self.settings, self.retrieve, self.embedder, self.generator)
+        self.lexical = LexicalIndex(lexical_path(self.settings))
+        self.retriever = HybridRetriever(self.settings, self.store, self.embedder, self.lexical)
+        # The answer stage (LangChain's chat models, the model runtime) is imported on first use: a process
+        # that only indexes or searches does not pay for it.
+        self._generator = generator
+        self._answerer: Answerer | None = None
+        self._building = threading.Lock()
+        # Questions may come from several threads (the web chat answers llm_concurrency at once): the first ones
+        # must not open the store, or build a missing index, side by side.
+        self._opening = threading.Lock()
+
+    @property
+    def generator(self) -> Generator:
+        """The language model that writes answers (built from the settings on first use when not given)."""
+        with self._building:
+            if self._generator is None:
+                from assistant.answering.llm import make_generator  # noqa: PLC0415
+
+                self._generator = make_generator(self.settings)
+            return self._generator
+
+    @property
+    def answerer(self) -> Answerer:
+        """The answer stage, built on first use."""
+        generator = self.generator
+        with self._building:
+            if self._answerer is None:
+                from assistant.answering.pipeline import Answerer  # noqa: PLC0415
+
+                self._answerer = Answerer(self.settings, self.retrieve, self.embedder, generator)
+            return self._answerer
 
     def index(self, full: bool = False, progress: Progress | None = None) -> IndexReport:
         """Bring the index up to date with the articles folder.
@@ -82,7 +118,9 @@ class Assistant:
         Raises:
             AssistantError: the folder, the store or the model cannot be used; the message says why.
         """
-        report = update_index(self.settings, self.store, self.embedder, full=full, progress=progress)
+        report = update_index(
+            self.settings, self.store, self.embedder, full=full, progress=progress, lexical=self.lexical
+        )
         logger.info("index: %s", report.summary())
         return report
 
@@ -93,9 +131,27 @@ class Assistant:
         Raises:
             AssistantError: the index cannot be built or a model cannot be loaded; the message says why.
         """
-        self.retrieve("warm-up", 1)  # any words: this loads the embedding model and opens the index
-        preload_language_models()
-        self.generator.load()
+        # The language model loads (mostly outside Python: the file is mapped, llama.cpp sets up) while the index,
+        # the embedding model and the detectors load here: on 2 cores the two overlap.
+        failure: list[BaseException] = []
+
+        def load_generator() -> None:
+            try:
+                self.generator.load()
+            except BaseException as err:  # handed to the caller below
+                failure.append(err)
+
+        loading = threading.Thread(target=load_generator, name="load-language-model", daemon=True)
+        loading.start()
+        try:
+            self.retrieve("warm-up", 1)  # any words: this loads the embedding model and opens the index
+            from assistant.answering.language import preload as preload_language_models  # noqa: PLC0415
+
+            preload_language_models()
+        finally:
+            loading.join()
+        if failure:
+            raise failure[0]
 
     def retrieve(self, question: str, k: int = 5) -> list[Passage]:
         """The ``k`` passages of the articles that best match ``question``, best first.
@@ -109,9 +165,10 @@ class Assistant:
         question = clean_question(question, self.settings.max_question_chars)
         if k < 1:
             raise BadInputError(f"k must be at least 1, got {k}")
-        if self.store.read_state() is None:
-            logger.info("no index yet at %s: building it", self.store.location)
-            self.index()
+        with self._opening:
+            if self.store.read_state() is None:
+                logger.info("no index yet at %s: building it", self.store.location)
+                self.index()
         return self.retriever.search(question, k)
 
     def ask(self, question: str, history: History | None = None) -> Answer:

@@ -118,6 +118,7 @@ def _run_search(args: argparse.Namespace) -> str:
 
 def _run_ask(args: argparse.Namespace) -> str:
     assistant = _assistant(args)
+    assistant.warm_up()  # everything the answer needs, loaded side by side rather than one after the other
     if args.json:
         return json.dumps(asdict(assistant.ask(args.question)), ensure_ascii=False, indent=2)
     stream = assistant.stream(args.question)

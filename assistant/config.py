@@ -39,6 +39,10 @@ class Settings(BaseSettings):
     # Smaller than the usual 60: with short candidate lists, a first place in either list should count.
     rrf_k: int = Field(default=10, ge=1, description="Reciprocal rank fusion constant.")
 
+    # Writes to the store cost about 70 ms each whatever their size: a write carries several articles.
+    index_batch_chunks: int = Field(
+        default=256, ge=1, description="Chunks an update gathers (whole articles) before writing them."
+    )
     lock_timeout: float = Field(default=600.0, ge=0, description="Seconds to wait for another rebuild.")
     # Embedding runs at about 6 chunks a second on 2 cores: 1 MB (about 2,000 chunks) already takes 5 minutes.
     max_article_bytes: int = Field(
@@ -63,6 +67,13 @@ class Settings(BaseSettings):
     llm_context: int = Field(default=4096, ge=512)
     llm_timeout: float = Field(default=60.0, gt=0, description="Seconds a single answer may take to generate.")
     max_answer_tokens: int = Field(default=200, ge=16)
+    llm_concurrency: int | None = Field(
+        default=None,
+        ge=1,
+        description="Questions answered at the same time through the llm_url server (the web chat, and "
+        "requests in flight from Python threads); set it to the server's parallel slots (llama.cpp's --parallel). "
+        "Default: 4 with a server; always 1 with the embedded model, which writes one answer at a time.",
+    )
 
     # Measured on the benchmark's dev questions: 6 passages, their 6 closest sentences within 900 characters
     # hold the answer about as often as 10 sentences within 1,500 (118 against 120 of 148), for half the
@@ -83,6 +94,24 @@ class Settings(BaseSettings):
 
     max_upload_bytes: int = Field(
         default=1_000_000, ge=1, description="Largest article file the web chat accepts as an upload, in bytes."
+    )
+    # Serving a team: sign-in and uploads.
+    auth_file: Path | None = Field(
+        default=None,
+        description="A file of user:password lines (blank lines and # comments ignored), kept outside the "
+        "repository; when set, the web chat and its API ask for a user and password.",
+    )
+    auth: str | None = Field(
+        default=None,
+        repr=False,  # holds passwords
+        description="Web chat users as user:password pairs separated by commas, e.g. alice:pw1,bob:pw2; "
+        "added to those of auth_file.",
+    )
+    uploads: Literal["on", "off", "signed-in"] = Field(
+        default="on",
+        description="Who may add articles from the web chat: on, anyone who can open it (only signed-in users "
+        "when sign-in is set); off, nobody; signed-in, signed-in users only, so nobody while neither auth_file "
+        "nor auth is set. When uploads are not allowed the upload box is hidden and the server refuses uploads.",
     )
 
     @model_validator(mode="after")

@@ -1,11 +1,16 @@
 """Load check of the web chat: simultaneous conversations through gradio_client, every answer checked.
 
-Run with `make bench-web` (or `.venv/bin/python benchmarks/load_chat.py [--url http://127.0.0.1:7860/]`).
-Without --url it starts app.py on a free port with a copy of the seed articles. It prints its figures and
-writes them to benchmarks/results/load_chat.json; nothing here is a pass/fail test.
+Run with `make bench-web` (or `.venv/bin/python benchmarks/load_chat.py [--mode embedded|server|both]
+[--url http://127.0.0.1:7860/]`). Without --url it starts app.py on a free port with a copy of the seed
+articles, in each mode:
 
-The app answers one question at a time (the language model is single-flight): requests wait in Gradio's
-queue, in order, and each one's latency is its wait plus its own answer.
+- embedded: the app's own llama.cpp model, one answer at a time (the model is single-flight);
+- server: the same model behind llama.cpp's llama-server with --parallel slots on 127.0.0.1 (built once and
+  cached, see webapp.llama_server_binary), the app answering as many questions at once
+  (ASSISTANT_LLM_URL, ASSISTANT_LLM_CONCURRENCY).
+
+Requests wait in Gradio's queue, in order; each one's latency is its wait plus its own answer. It prints its
+figures and writes them to benchmarks/results/load_chat.json; nothing here is a pass/fail test.
 """
 
 from __future__ import annotations
@@ -22,7 +27,11 @@ from typing import Any
 
 from gradio_client import Client
 from gradio_client.utils import Status
-from webapp import ROOT, running_app
+from webapp import ROOT, running_app, running_llama_server
+
+from assistant.model_files import ensure_default_model
+
+MODES = ("embedded", "server")
 
 # Two turns each (the second with the first as history); questions the pipeline answers reliably.
 CONVERSATIONS: list[list[tuple[str, str]]] = [
@@ -128,7 +137,8 @@ def run(url: str, articles: Path | None, conversations: int) -> tuple[list[Resul
     return results, time.perf_counter() - began
 
 
-def report(results: list[Result], wall_s: float, conversations: int) -> dict[str, Any]:
+def report(results: list[Result], wall_s: float, conversations: int, mode: str, at_once: int) -> dict[str, Any]:
+    print(f"\n== {mode}: {at_once} answer(s) at a time ==")
     for r in sorted(results, key=lambda r: r.latency_s):
         mark = "ok " if r.correct else "BAD"
         print(
@@ -138,6 +148,8 @@ def report(results: list[Result], wall_s: float, conversations: int) -> dict[str
     latencies = [r.latency_s for r in results]
     answers = [r.answer_s for r in results if not r.error]
     summary = {
+        "mode": mode,
+        "answers_at_once": at_once,
         "conversations": conversations,
         "requests": len(results),
         "expected_requests": sum(len(CONVERSATIONS[i % len(CONVERSATIONS)]) for i in range(conversations)),
@@ -155,25 +167,53 @@ def report(results: list[Result], wall_s: float, conversations: int) -> dict[str
         f"{summary['correct']} correct, {summary['errors']} errors, in {wall_s:.0f} s.\n"
         f"latency (queue wait + answer): median {summary['latency_median_s']} s, worst {summary['latency_worst_s']} s; "
         f"one answer alone: median {summary['answer_median_s']} s.\n"
-        f"queueing: one answer at a time (concurrency limit 1, the model is single-flight); the deepest place in the "
-        f"queue a request was told was {summary['max_queue_place']} (0 = being answered)."
+        f"queueing: {at_once} answer(s) at a time (the concurrency limit of the answering events); the deepest "
+        f"place in the queue a request was told was {summary['max_queue_place']} (0 = being answered)."
     )
     return summary
+
+
+def run_mode(mode: str, conversations: int, slots: int) -> dict[str, Any]:
+    """Start app.py (and, for the server mode, llama-server) in a fresh folder; the mode's figures."""
+    with tempfile.TemporaryDirectory(prefix=f"load-chat-{mode}-") as tmp:
+        workdir = Path(tmp)
+        if mode == "embedded":
+            with running_app(workdir) as app:
+                return report(*run(app.url, app.articles, conversations), conversations, mode, 1)
+        with running_llama_server(ensure_default_model(), workdir, slots=slots) as server:
+            env = {"ASSISTANT_LLM_URL": server.url, "ASSISTANT_LLM_CONCURRENCY": str(slots)}
+            with running_app(workdir, env=env) as app:
+                return report(*run(app.url, app.articles, conversations), conversations, mode, slots)
+
+
+def compare(summaries: dict[str, dict[str, Any]]) -> None:
+    """One line per mode, side by side."""
+    print("\nmode      at once  correct  latency median / worst (s)  one answer median (s)  all answers (s)")
+    for mode, s in summaries.items():
+        print(
+            f"{mode:<9} {s['answers_at_once']:>7}  {s['correct']:>3}/{s['expected_requests']:<3}  "
+            f"{s['latency_median_s']:>10} / {s['latency_worst_s']:<14} {s['answer_median_s']!s:>21}  {s['wall_s']:>15}"
+        )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--url", help="a running app (default: start one)")
     parser.add_argument("--conversations", type=int, default=8)
+    parser.add_argument("--mode", choices=[*MODES, "both"], default="both", help="which model the app answers with")
+    parser.add_argument("--slots", type=int, default=4, help="llama-server's parallel slots (server mode)")
+    parser.add_argument("--answers-at-once", type=int, default=1, help="the --url app's limit, for the report")
     args = parser.parse_args()
     if args.url:
-        summary = report(*run(args.url, None, args.conversations), args.conversations)
+        results = run(args.url, None, args.conversations)
+        summaries = {"url": report(*results, args.conversations, args.url, args.answers_at_once)}
     else:
-        with tempfile.TemporaryDirectory(prefix="load-chat-") as tmp, running_app(Path(tmp)) as app:
-            summary = report(*run(app.url, app.articles, args.conversations), args.conversations)
+        modes = MODES if args.mode == "both" else (args.mode,)
+        summaries = {mode: run_mode(mode, args.conversations, args.slots) for mode in modes}
+    compare(summaries)
     out = ROOT / "benchmarks" / "results" / "load_chat.json"
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(summary, indent=2, ensure_ascii=False), encoding="utf-8")
+    out.write_text(json.dumps(summaries, indent=2, ensure_ascii=False), encoding="utf-8")
 
 
 if __name__ == "__main__":

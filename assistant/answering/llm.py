@@ -1,7 +1,8 @@
 """The generative model: the embedded GGUF through llama.cpp, or any OpenAI-compatible server.
 
-Both are LangChain chat models. The model is built on first use and shared by the whole process; calls
-are serialised because llama.cpp runs one generation at a time.
+Both are LangChain chat models. The model is built on first use and shared by the whole process. The
+embedded model writes one reply at a time (llama-cpp-python's ``Llama`` has one context and is not
+thread-safe); a server writes several at once, as many as ``llm_concurrency`` says.
 """
 
 from __future__ import annotations
@@ -25,6 +26,10 @@ from assistant.errors import ModelUnavailableError
 
 logger = logging.getLogger(__name__)
 
+# Requests in flight to a model server when llm_concurrency is not set: llama.cpp's server runs 4 sequences
+# at once by default (--parallel) and vLLM batches many more.
+SERVER_CONCURRENCY = 4
+
 
 class Generator(ABC):
     """Turns chat messages into text, as a stream of pieces."""
@@ -37,6 +42,12 @@ class Generator(ABC):
     @abstractmethod
     def stream(self, messages: Sequence[BaseMessage], *, max_tokens: int | None = None) -> Iterator[str]:
         """The reply, piece by piece, as the model writes it."""
+
+    @property
+    def concurrency(self) -> int:
+        """How many calls may run at the same time (from different threads); the web chat answers that many
+        questions at once. One unless a generator says it can do more."""
+        return 1
 
     def load(self) -> None:  # noqa: B027  (optional: a model with nothing to load does nothing)
         """Get ready to answer (load the model) now rather than on the first call."""
@@ -56,20 +67,44 @@ class Generator(ABC):
 
 
 class ChatModelGenerator(Generator):
-    """A LangChain chat model, built by ``factory`` on first use, one call at a time, with a time limit."""
+    """A LangChain chat model, built by ``factory`` on first use, at most ``concurrency`` calls at a time, each
+    with a time limit.
+
+    The model is shared by the whole process, by ``model_id``, and so are its call slots: several assistants
+    on one server send it at most ``concurrency`` requests together. ``concurrency`` must be 1 for a model
+    that runs in this process (llama.cpp's context serves one call at a time).
+    """
 
     _shared: dict[str, BaseChatModel] = {}  # noqa: RUF012  (one model per process, by id)
     _states: dict[str, PromptStates] = {}  # noqa: RUF012  (and its kept prompt states)
+    _slots: dict[tuple[str, int], threading.BoundedSemaphore] = {}  # noqa: RUF012  (its calls in flight)
     _shared_lock = threading.Lock()
 
-    def __init__(self, model_id: str, factory: Callable[[], BaseChatModel], *, timeout: float = 60.0) -> None:
+    def __init__(
+        self,
+        model_id: str,
+        factory: Callable[[], BaseChatModel],
+        *,
+        timeout: float = 60.0,
+        concurrency: int = 1,
+    ) -> None:
+        if concurrency < 1:
+            raise ValueError(f"concurrency must be at least 1, got {concurrency}")
         self._model_id = model_id
         self._factory = factory
         self.timeout = timeout
+        self._concurrency = concurrency
+        with self._shared_lock:
+            key = (model_id, concurrency)
+            self._calls = self._slots.setdefault(key, threading.BoundedSemaphore(concurrency))
 
     @property
     def model_id(self) -> str:
         return self._model_id
+
+    @property
+    def concurrency(self) -> int:
+        return self._concurrency
 
     def load(self) -> None:
         self.chat_model()
@@ -100,7 +135,10 @@ class ChatModelGenerator(Generator):
         model = self.chat_model()
         states = self._prompt_states(model)
         kwargs: dict[str, Any] = {"max_tokens": max_tokens} if max_tokens else {}
-        with _GLOBAL_CALL_LOCK:
+        # A slot for the whole reply: the embedded model's single context (and the prompt state put back into
+        # it) belongs to this call until it ends; a server is sent no more requests than it was sized for.
+        # The time limit starts once the call has its slot.
+        with self._calls:
             deadline = time.monotonic() + self.timeout
             if states is not None:
                 states.restore(_kind(messages))
@@ -123,7 +161,7 @@ class ChatModelGenerator(Generator):
     def yes_probability(self, messages: Sequence[BaseMessage]) -> float:
         model = self.chat_model()
         client = getattr(model, "client", None)
-        with _GLOBAL_CALL_LOCK:
+        with self._calls:
             if (states := self._prompt_states(model)) is not None:
                 states.restore(_kind(messages))
                 p = _llama_yes_probability(client, messages)
@@ -192,10 +230,6 @@ def _yes_no_tokens(client: Any) -> tuple[list[int], list[int]]:
     pair = ids(["yes", "Yes", " yes", " Yes", "YES"]), ids(["no", "No", " no", " No", "NO"])
     client._assistant_yes_no = pair
     return pair
-
-
-# llama.cpp holds one context per model and the server side serialises anyway: one generation at a time.
-_GLOBAL_CALL_LOCK = threading.RLock()
 
 
 def _raise_if_unreachable(err: Exception) -> None:
@@ -268,6 +302,20 @@ def _openai_model(settings: Settings) -> BaseChatModel:
     )
 
 
+def model_concurrency(settings: Settings) -> int:
+    """How many replies the model the settings name writes at once: ``llm_concurrency`` (default
+    ``SERVER_CONCURRENCY``) for a server, always 1 for the embedded model."""
+    if settings.llm_url:
+        return settings.llm_concurrency or SERVER_CONCURRENCY
+    if settings.llm_concurrency not in (None, 1):
+        logger.warning(
+            "llm_concurrency=%d is ignored: the embedded model writes one answer at a time "
+            "(set ASSISTANT_LLM_URL to answer through a server)",
+            settings.llm_concurrency,
+        )
+    return 1
+
+
 def make_generator(settings: Settings) -> Generator:
     """The generator the settings name; the model is loaded (and assembled, if needed) on first use."""
     if settings.llm_url:
@@ -275,6 +323,7 @@ def make_generator(settings: Settings) -> Generator:
             f"openai:{settings.llm_model}@{settings.llm_url}",
             lambda: _openai_model(settings),
             timeout=settings.llm_timeout,
+            concurrency=model_concurrency(settings),
         )
 
     def resolve_path() -> Path:
@@ -286,5 +335,8 @@ def make_generator(settings: Settings) -> Generator:
 
     name = settings.llm_model_path.name if settings.llm_model_path else "qwen2.5-coder-1.5b-instruct-q4_k_m"
     return ChatModelGenerator(
-        f"llama-cpp:{name}", lambda: _llama_cpp_model(resolve_path(), settings), timeout=settings.llm_timeout
+        f"llama-cpp:{name}",
+        lambda: _llama_cpp_model(resolve_path(), settings),
+        timeout=settings.llm_timeout,
+        concurrency=model_concurrency(settings),
     )

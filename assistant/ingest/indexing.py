@@ -15,8 +15,9 @@ from assistant.config import Settings
 from assistant.errors import IndexBusyError, StoreUnavailableError
 from assistant.ingest.chunking import chunk_article
 from assistant.ingest.embedding import ArticleEmbedder
+from assistant.ingest.lexical import LexicalIndex, lexical_path, sync_lexical
 from assistant.ingest.loader import load_articles
-from assistant.ingest.store import ArticleRecord, ChromaStore, IndexState, now_iso
+from assistant.ingest.store import ArticleChunks, ArticleRecord, ChromaStore, IndexState, now_iso
 from assistant.types import Article, IndexReport
 
 logger = logging.getLogger(__name__)
@@ -99,11 +100,14 @@ def update_index(
     *,
     full: bool = False,
     progress: Progress | None = None,
+    lexical: LexicalIndex | None = None,
 ) -> IndexReport:
     """Embed new and changed articles, drop removed ones, leave unchanged ones untouched.
 
     With ``full`` (or when the embedding model changed) everything is embedded again into a new collection,
-    and the pointer switches to it only once it is complete.
+    and the pointer switches to it only once it is complete. The lexical index (built from the settings when
+    absent) follows the same steps: an article's rows are written with its vectors, before the switch, and
+    retired rows are deleted after it.
 
     Raises:
         BadInputError: the articles folder does not exist.
@@ -111,6 +115,7 @@ def update_index(
         StoreUnavailableError: the index cannot be opened or written.
     """
     started = time.perf_counter()
+    lexical = lexical or LexicalIndex(lexical_path(settings))
     with build_lock(settings):
         state = store.read_state()
         loaded = load_articles(
@@ -137,34 +142,32 @@ def update_index(
         if rebuild:
             to_embed = sorted(articles)
             store.drop_unused_collections(keep=[state.collection] if state else [])
+            lexical.drop_unused(keep=[state.collection] if state else [])
             collection = store.new_collection()
+            lexical.create(collection)
             base = IndexState(collection=collection, embedding_model=embedder.model_id)
             manifest: dict[str, ArticleRecord] = {}
         else:
             assert state is not None
-            state = store.clear_pending(state)
+            state = _clear_pending(store, lexical, state)
             store.drop_unused_collections(keep=[state.collection])
+            lexical.drop_unused(keep=[state.collection])
+            # An index written before the lexical index was kept on disk, or a deleted lexical file: filled here.
+            sync_lexical(store, lexical, state)
             to_embed = sorted(added + updated)
             if not to_embed and not removed:
+                if store.legacy_pointer:
+                    store.write_state(state)  # the pointer in today's form: small, read on every question
                 return _report(changes, state, started, loaded.skipped)
             # Announce the keys about to be written, so that an interrupted run can be cleaned up.
             base = replace(state, pending=tuple(keys[s] for s in to_embed))
             store.write_state(base)
             manifest = {s: old[s] for s in unchanged}
 
-        for done, source in enumerate(to_embed):
-            if progress:
-                progress(done, len(to_embed), source)
-            manifest[source] = _embed_article(
-                settings,
-                store,
-                embedder,
-                collection=base.collection,
-                article=articles[source],
-                key=keys[source],
-            )
-        if progress:
-            progress(len(to_embed), len(to_embed), "")
+        todo = [(keys[s], articles[s]) for s in to_embed]
+        manifest |= _embed_articles(
+            settings, store, embedder, lexical, collection=base.collection, to_embed=todo, progress=progress
+        )
 
         retired = [old[s].key for s in updated + removed] if not rebuild else []
         new_state = replace(base, articles=dict(sorted(manifest.items())), updated_at=now_iso(), pending=tuple(retired))
@@ -172,26 +175,55 @@ def update_index(
         if rebuild:
             # The previous collection stays until the next update, so that a question being answered from it
             # during the switch still finds it; collections older than that are dropped now.
-            store.drop_unused_collections(keep=[new_state.collection, *([state.collection] if state else [])])
+            kept = [new_state.collection, *([state.collection] if state else [])]
+            store.drop_unused_collections(keep=kept)
+            lexical.drop_unused(keep=kept)
         else:
-            new_state = store.clear_pending(new_state)
+            new_state = _clear_pending(store, lexical, new_state)
         return _report(changes, new_state, started, loaded.skipped)
 
 
-def _embed_article(
+def _embed_articles(
     settings: Settings,
     store: ChromaStore,
     embedder: ArticleEmbedder,
+    lexical: LexicalIndex,
     *,
     collection: str,
-    article: Article,
-    key: str,
-) -> ArticleRecord:
-    chunks = chunk_article(article, settings.chunk_min_words, settings.chunk_max_words)
-    vectors = embedder.embed_documents([c.text for c in chunks])
-    store.add_chunks(collection, key, article.title, chunks, vectors)
-    logger.debug("embedded %s: %d chunks", article.source, len(chunks))
-    return ArticleRecord(key=key, title=article.title, chunks=len(chunks))
+    to_embed: list[tuple[str, Article]],
+    progress: Progress | None,
+) -> dict[str, ArticleRecord]:
+    """Chunk and embed each article, writing them a few at a time; their records, by file name."""
+    records: dict[str, ArticleRecord] = {}
+    batch: list[ArticleChunks] = []
+    for done, (key, article) in enumerate(to_embed):
+        if progress:
+            progress(done, len(to_embed), article.source)
+        chunks = chunk_article(article, settings.chunk_min_words, settings.chunk_max_words)
+        batch.append(ArticleChunks(key, article.title, chunks, embedder.embed_documents([c.text for c in chunks])))
+        # Nothing written here is served before the update's switch, so the record can be made now.
+        records[article.source] = ArticleRecord(key=key, title=article.title, chunks=len(chunks))
+        if sum(len(a.chunks) for a in batch) >= settings.index_batch_chunks:
+            _write_batch(store, lexical, collection, batch)
+            batch = []
+    _write_batch(store, lexical, collection, batch)
+    if progress:
+        progress(len(to_embed), len(to_embed), "")
+    return records
+
+
+def _write_batch(store: ChromaStore, lexical: LexicalIndex, collection: str, batch: list[ArticleChunks]) -> None:
+    """Write a few articles' vectors, then their lexical rows: one store write and one transaction."""
+    if batch:
+        store.add_articles(collection, batch)
+        lexical.add_articles(collection, batch)
+        logger.debug("wrote %d articles", len(batch))
+
+
+def _clear_pending(store: ChromaStore, lexical: LexicalIndex, state: IndexState) -> IndexState:
+    """Delete the vectors of pending articles the state does not serve, and every lexical row it does not serve."""
+    lexical.delete_articles(state.collection, lexical.articles(state.collection).keys() - state.served_keys)
+    return store.clear_pending(state)
 
 
 def _report(changes: _Changes, state: IndexState, started: float, skipped: list[str]) -> IndexReport:

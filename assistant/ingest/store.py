@@ -58,24 +58,41 @@ class IndexState:
         return sum(record.chunks for record in self.articles.values())
 
     def to_metadata(self) -> dict[str, str]:
+        """The pointer's own fields (small: read on every question)."""
         return {
             "collection": self.collection,
             "embedding_model": self.embedding_model,
-            "articles": json.dumps({s: asdict(r) for s, r in self.articles.items()}, ensure_ascii=False),
             "updated_at": self.updated_at,
-            "pending": json.dumps(list(self.pending)),
         }
 
+    def manifest(self) -> str:
+        """The served articles and the pending keys, as one JSON document (large: read when it changes)."""
+        articles = {s: asdict(r) for s, r in self.articles.items()}
+        return json.dumps({"articles": articles, "pending": list(self.pending)}, ensure_ascii=False)
+
     @classmethod
-    def from_metadata(cls, meta: dict[str, Any]) -> IndexState:
-        articles = {s: ArticleRecord(**r) for s, r in json.loads(str(meta["articles"])).items()}
+    def from_metadata(cls, meta: dict[str, Any], manifest: str | None = None) -> IndexState:
+        """The state from the pointer's fields and its manifest (the pointer held both before version 0.2)."""
+        held = json.loads(manifest) if manifest is not None else {"articles": json.loads(str(meta["articles"]))}
+        pending = held.get("pending", json.loads(str(meta.get("pending", "[]"))))
         return cls(
             collection=str(meta["collection"]),
             embedding_model=str(meta["embedding_model"]),
-            articles=articles,
+            articles={s: ArticleRecord(**r) for s, r in held["articles"].items()},
             updated_at=str(meta.get("updated_at", "")),
-            pending=tuple(json.loads(str(meta.get("pending", "[]")))),
+            pending=tuple(pending),
         )
+
+
+@dataclass(frozen=True)
+class ArticleChunks:
+    """One article's chunks, as an update writes them: with their vectors for the store, without for the
+    lexical index."""
+
+    key: str
+    title: str
+    chunks: Sequence[Chunk]
+    vectors: Sequence[Sequence[float]] = ()
 
 
 @dataclass(frozen=True)
@@ -88,11 +105,16 @@ class StoredChunk:
     key: str
 
 
+def _stored(cid: str, text: str, meta: Any) -> StoredChunk:
+    chunk = Chunk(str(meta["source"]), int(meta["start"]), int(meta["end"]), text)
+    return StoredChunk(cid, chunk, str(meta["title"]), str(meta["article"]))
+
+
 def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def _chunk_id(key: str, chunk: Chunk) -> str:
+def chunk_id(key: str, chunk: Chunk) -> str:
     return f"{key}:{chunk.start}-{chunk.end}"
 
 
@@ -103,6 +125,9 @@ class ChromaStore:
         self.settings = settings
         self._client: Any = None
         self._pointer_name = f"{settings.collection_prefix}-pointer"
+        self._state_cache: tuple[str, IndexState] | None = None
+        # True once a pointer that still holds its manifest (written before version 0.2) was read.
+        self.legacy_pointer = False
 
     @property
     def location(self) -> str:
@@ -164,20 +189,54 @@ class ChromaStore:
             ) from err
 
     def read_state(self) -> IndexState | None:
-        """The pointer, or None when no index was ever built here."""
+        """The pointer, or None when no index was ever built here.
+
+        The pointer's metadata is small and read every time; it names its manifest (the served articles), a
+        document of the pointer collection that is read and parsed only when it changed.
+        """
+        from chromadb.errors import NotFoundError  # noqa: PLC0415
+
         client = self._connect()
         with self._reading():
-            names = {c.name for c in client.list_collections()}
-            if self._pointer_name not in names:
-                return None
-            meta = client.get_collection(self._pointer_name, embedding_function=None).metadata or {}
-            return IndexState.from_metadata(meta) if "collection" in meta else None
+            for _ in range(3):
+                try:
+                    pointer = client.get_collection(self._pointer_name, embedding_function=None)
+                except NotFoundError:
+                    return None
+                meta = pointer.metadata or {}
+                if "collection" not in meta:
+                    return None
+                if "manifest" not in meta:
+                    self.legacy_pointer = True
+                    return IndexState.from_metadata(meta)
+                version = str(meta["manifest"])
+                cached = self._state_cache
+                if cached is not None and cached[0] == version:
+                    return cached[1]
+                documents = pointer.get(ids=[version], include=["documents"])["documents"]
+                if documents and documents[0] is not None:
+                    state = IndexState.from_metadata(meta, documents[0])
+                    self._state_cache = (version, state)
+                    return state
+                # Two updates switched the pointer between these two reads: read it again.
+            raise StoreUnavailableError(
+                f"the index at {self.location} changes too fast to be read; ask again in a moment"
+            )
 
     def write_state(self, state: IndexState) -> None:
-        """Switch the pointer: one metadata write, so readers see the old state or the new one."""
+        """Switch the pointer: the manifest is written first, then the pointer's metadata that names it, in one
+        write, so readers see the old state or the new one. Manifests older than the previous one are deleted."""
         client = self._connect()
         pointer = client.get_or_create_collection(self._pointer_name, embedding_function=None)
-        pointer.modify(metadata=state.to_metadata())
+        previous = (pointer.metadata or {}).get("manifest")
+        version = uuid.uuid4().hex
+        pointer.add(ids=[version], documents=[state.manifest()], embeddings=[[0.0]])
+        pointer.modify(metadata={**state.to_metadata(), "manifest": version})
+        self._state_cache = (version, state)
+        self.legacy_pointer = False
+        stale = [i for i in pointer.get(include=[])["ids"] if i not in (version, previous)]
+        if stale:
+            pointer.delete(ids=stale)
 
     def new_collection(self) -> str:
         """Create an empty chunk collection (cosine space) and return its name."""
@@ -196,27 +255,22 @@ class ChromaStore:
             logger.info("dropped unused collection %s", name)
         return dropped
 
-    def add_chunks(
-        self,
-        collection: str,
-        key: str,
-        title: str,
-        chunks: Sequence[Chunk],
-        vectors: Sequence[Sequence[float]],
-    ) -> None:
-        """Store an article's chunks with their vectors (ids are derived from the article's key)."""
-        if not chunks:
+    def add_articles(self, collection: str, articles: Sequence[ArticleChunks]) -> None:
+        """Store the articles' chunks with their vectors, several articles a write (ids come from their keys)."""
+        rows = [(a, c, v) for a in articles for c, v in zip(a.chunks, a.vectors, strict=True)]
+        if not rows:
             return
         col = self._collection(collection)
         step = max(1, min(_PAGE, self._connect().get_max_batch_size()))
-        for first in range(0, len(chunks), step):
-            part = chunks[first : first + step]
+        for first in range(0, len(rows), step):
+            part = rows[first : first + step]
             col.upsert(
-                ids=[_chunk_id(key, c) for c in part],
-                embeddings=[list(v) for v in vectors[first : first + step]],
-                documents=[c.text for c in part],
+                ids=[chunk_id(a.key, c) for a, c, _ in part],
+                embeddings=[list(v) for _, _, v in part],
+                documents=[c.text for _, c, _ in part],
                 metadatas=[
-                    {"source": c.source, "title": title, "start": c.start, "end": c.end, "article": key} for c in part
+                    {"source": c.source, "title": a.title, "start": c.start, "end": c.end, "article": a.key}
+                    for a, c, _ in part
                 ],
             )
 
@@ -238,25 +292,39 @@ class ChromaStore:
                 ids = page["ids"]
                 for cid, text, meta in zip(ids, page["documents"], page["metadatas"], strict=True):
                     if meta and text is not None and meta.get("article") in served:
-                        chunk = Chunk(str(meta["source"]), int(meta["start"]), int(meta["end"]), text)
-                        yield StoredChunk(cid, chunk, str(meta["title"]), str(meta["article"]))
+                        yield _stored(cid, text, meta)
                 if len(ids) < _PAGE:
                     return
                 offset += _PAGE
 
-    def nearest(self, state: IndexState, vector: Sequence[float], n: int) -> list[tuple[str, float]]:
-        """Ids of the ``n`` served chunks nearest to ``vector``, with their cosine similarity."""
+    def chunks_of(self, collection: str, keys: Sequence[str]) -> Iterator[StoredChunk]:
+        """Every chunk of the given article keys."""
+        with self._reading():
+            col = self._collection(collection)
+            for first in range(0, len(keys), 100):
+                page = col.get(
+                    where={"article": {"$in": list(keys[first : first + 100])}}, include=["documents", "metadatas"]
+                )
+                for cid, text, meta in zip(page["ids"], page["documents"], page["metadatas"], strict=True):
+                    if meta and text is not None:
+                        yield _stored(cid, text, meta)
+
+    def nearest(self, state: IndexState, vector: Sequence[float], n: int) -> list[tuple[StoredChunk, float]]:
+        """The ``n`` served chunks nearest to ``vector``, with their cosine similarity."""
         served = state.served_keys
         with self._reading():
             col = self._collection(state.collection)
             # Over-fetch: during an update, chunks of not-yet-served articles may rank among the nearest.
             want = min(max(2 * n, n + 10), max(1, col.count()))
-            found = col.query(query_embeddings=[list(vector)], n_results=want, include=["metadatas", "distances"])
+            found = col.query(
+                query_embeddings=[list(vector)], n_results=want, include=["documents", "metadatas", "distances"]
+            )
         hits = []
-        for cid, meta, dist in zip(found["ids"][0], found["metadatas"][0], found["distances"][0], strict=True):
+        rows = zip(found["ids"][0], found["documents"][0], found["metadatas"][0], found["distances"][0], strict=True)
+        for cid, text, meta, dist in rows:
             # After a crash Chroma may still return a deleted id without metadata: it is not served.
-            if meta and meta.get("article") in served:
-                hits.append((cid, 1.0 - float(dist)))
+            if meta and text is not None and meta.get("article") in served:
+                hits.append((_stored(cid, text, meta), 1.0 - float(dist)))
         return hits[:n]
 
     def clear_pending(self, state: IndexState) -> IndexState:

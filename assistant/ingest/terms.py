@@ -2,11 +2,31 @@
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import unicodedata
+from pathlib import Path
+from types import ModuleType
 
 import Stemmer
-from bm25s.stopwords import STOPWORDS_EN, STOPWORDS_FRENCH
+
+
+def _bm25s_stopwords() -> ModuleType:
+    """bm25s's stop word lists, read from its module without importing bm25s itself (which imports scipy:
+    over a second of every command's start)."""
+    package = importlib.util.find_spec("bm25s")
+    if package is None or not package.submodule_search_locations:
+        raise ImportError("bm25s is not installed; run 'make install'")
+    path = Path(next(iter(package.submodule_search_locations))) / "stopwords.py"
+    spec = importlib.util.spec_from_file_location("assistant_bm25s_stopwords", path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot read bm25s's stop words at {path}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_LISTS = _bm25s_stopwords()
 
 _APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "ʼ": "'", "`": "'"})
 _DECIMAL = re.compile(r"(?<=\d)[.,](?=\d)")
@@ -47,7 +67,7 @@ _QUESTION_WORDS = [
     "where",
     "why",
 ]
-STOPWORDS = frozenset(fold(w) for w in (*STOPWORDS_EN, *STOPWORDS_FRENCH, *_QUESTION_WORDS))
+STOPWORDS = frozenset(fold(w) for w in (*_LISTS.STOPWORDS_EN, *_LISTS.STOPWORDS_FRENCH, *_QUESTION_WORDS))
 _STEMMER = Stemmer.Stemmer("french")
 
 

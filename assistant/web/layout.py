@@ -10,13 +10,15 @@ from gradio.events import api
 
 from assistant.types import Lang
 from assistant.web import render
+from assistant.web.access import Accounts, exposure, signin_configured, uploads_shown
 from assistant.web.render import LABELS
-from assistant.web.ui import ASSISTANT_QUEUE, WebChat, example_question, with_evaluated_hints
+from assistant.web.ui import ASSISTANT_QUEUE, INDEX_QUEUE, WebChat, example_question, with_evaluated_hints
 
 logger = logging.getLogger(__name__)
 
-# Requests wait in Gradio's queue, answered one at a time (the model is single-flight): a longer queue only
-# means a longer wait, so beyond this many waiting requests new ones are refused with a "queue is full" message.
+# Requests wait in Gradio's queue, answered as many at a time as the model writes (one with the embedded model):
+# a longer queue only means a longer wait, so beyond this many waiting requests new ones are refused with a
+# "queue is full" message.
 QUEUE_MAX_SIZE = 64
 _READS = "reads"  # opening an article or reading the status: cheap, a few at a time
 _START: Lang = "en"
@@ -91,10 +93,12 @@ def build_demo(chat: WebChat) -> gr.Blocks:
                         file_types=[".txt", ".md"],
                         type="filepath",
                         elem_id="upload",
+                        visible=uploads_shown(chat.assistant.settings),  # the handler checks each upload too
                     )
                     result = gr.Textbox(label=labels["result"], interactive=False, lines=3, elem_id="result")
 
         labelled = [question, ask, clear, open_article, update, upload, result]  # as ui.language_updates
+        answers = chat.answers_at_once  # the same limit on every answering event: a group takes the lowest given
         answer_outputs: list[Any] = [chatbot, turns, question, sources, language, *labelled]
         ask.click(
             chat.respond,
@@ -102,7 +106,7 @@ def build_demo(chat: WebChat) -> gr.Blocks:
             answer_outputs,
             api_name="chat",
             concurrency_id=ASSISTANT_QUEUE,
-            concurrency_limit=1,
+            concurrency_limit=answers,
             show_progress="minimal",
         )
         question.submit(
@@ -111,7 +115,7 @@ def build_demo(chat: WebChat) -> gr.Blocks:
             answer_outputs,
             api_visibility="private",
             concurrency_id=ASSISTANT_QUEUE,
-            concurrency_limit=1,
+            concurrency_limit=answers,
             show_progress="minimal",
         )
         chatbot.select(chat.select_answer, [turns], [sources], api_visibility="private", queue=False)
@@ -145,7 +149,7 @@ def build_demo(chat: WebChat) -> gr.Blocks:
             [language],
             [result, status, open_article],
             api_name="update_index",
-            concurrency_id=ASSISTANT_QUEUE,
+            concurrency_id=INDEX_QUEUE,
             concurrency_limit=1,
         )
         uploaded = upload.upload(
@@ -153,7 +157,7 @@ def build_demo(chat: WebChat) -> gr.Blocks:
             [upload, language],
             [result, status, open_article, upload],
             api_name="add_articles",
-            concurrency_id=ASSISTANT_QUEUE,
+            concurrency_id=INDEX_QUEUE,
             concurrency_limit=1,
         )
         loaded = demo.load(
@@ -177,16 +181,24 @@ def build_demo(chat: WebChat) -> gr.Blocks:
             with_evaluated_hints(chat.ask),
             api_name="ask",
             concurrency_id=ASSISTANT_QUEUE,
-            concurrency_limit=1,
+            concurrency_limit=answers,
         )
         demo.queue(default_concurrency_limit=1, max_size=QUEUE_MAX_SIZE)
     return demo
 
 
-def serve(demo: gr.Blocks, chat: WebChat, host: str, port: int) -> None:
-    """Serve ``demo`` until interrupted; logs where to open it."""
+def serve(demo: gr.Blocks, chat: WebChat, host: str, port: int, *, accounts: Accounts | None) -> None:
+    """Serve ``demo`` until interrupted; logs where to open it and what it exposes to other machines.
+
+    ``accounts``: who may sign in (``access.load_accounts(settings)``); None serves without sign-in.
+    """
     settings = chat.assistant.settings
+    if accounts is None and signin_configured(settings):
+        raise ValueError("sign-in is configured but serve() was given no accounts: pass access.load_accounts(settings)")
     demo.launch(
+        # Gradio then guards the page, /config, the queue, file and upload routes and gradio_client's calls.
+        auth=accounts.check if accounts is not None else None,
+        auth_message="Article assistant: sign in with the user name and password you were given.",
         server_name=host,
         server_port=port,
         prevent_thread_lock=True,
@@ -199,6 +211,11 @@ def serve(demo: gr.Blocks, chat: WebChat, host: str, port: int) -> None:
         footer_links=["api"],
     )
     shown = "127.0.0.1" if host in ("0.0.0.0", "") else host
+    if accounts is not None:
+        logger.info("sign-in required: %d users", len(accounts.users))
+    exposed = exposure(host, settings, signin=accounts is not None)
+    if exposed is not None:
+        logger.log(*exposed)
     logger.info("web chat ready: open http://%s:%d in a browser (Ctrl+C to stop)", shown, port)
     chat.warm_up()  # after the server is up: the page is ready at once, the models load meanwhile
     demo.block_thread()

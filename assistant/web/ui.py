@@ -14,10 +14,12 @@ from typing import Any
 import gradio as gr
 
 from assistant.api import Assistant, IndexStatus
+from assistant.config import Settings
 from assistant.errors import AssistantError, IndexNotBuiltError
 from assistant.types import Answer, IndexReport, Lang
 from assistant.uploads import SavedArticle, read_upload, save_article
 from assistant.web import render
+from assistant.web.access import may_upload, signin_configured
 from assistant.web.examples import example_questions
 from assistant.web.render import LABELS
 
@@ -25,8 +27,11 @@ logger = logging.getLogger(__name__)
 
 Turn = tuple[str, Answer]  # a question as asked, and its answer
 Message = dict[str, str]
-# One at a time: the language model is single-flight, and the index is updated by one writer.
+# Gradio's concurrency groups. Answers: as many at once as the language model writes (WebChat.answers_at_once:
+# one with the embedded model, llm_concurrency through a server). Index updates and uploads: one at a time, in
+# their own group, so that a question never waits behind an update (answers read the index it switches to).
 ASSISTANT_QUEUE = "assistant"
+INDEX_QUEUE = "index"
 # Gradio gives a handler a live progress bar when a parameter's default is a gr.Progress.
 _PROGRESS = gr.Progress()
 _UNEXPECTED = "Something went wrong on the server (see its log); try again."
@@ -67,6 +72,11 @@ class WebChat:
     @property
     def articles_dir(self) -> Path:
         return self.assistant.settings.seeds_dir
+
+    @property
+    def answers_at_once(self) -> int:
+        """How many questions are answered at the same time: as many as the language model writes at once."""
+        return self.assistant.generator.concurrency
 
     def prepare(self) -> IndexReport | None:
         """Build or update the index before serving; a failure is logged and the app still starts."""
@@ -190,10 +200,22 @@ class WebChat:
         return (report.summary(), *self.refresh_status(language))
 
     def upload(
-        self, paths: list[str] | None, language: Lang, progress: gr.Progress = _PROGRESS
+        self,
+        paths: list[str] | None,
+        language: Lang,
+        request: gr.Request | None = None,
+        progress: gr.Progress = _PROGRESS,
     ) -> tuple[str, str, Any, Any]:
-        """Save uploaded articles into the articles folder, then index them; returns (report, status, list, files)."""
-        limit = self.assistant.settings.max_upload_bytes
+        """Save uploaded articles into the articles folder, then index them; returns (report, status, list, files).
+
+        Refused, whatever the page shows, when ``settings.uploads`` does not let this request's user upload.
+        """
+        settings = self.assistant.settings
+        user = request.username if request is not None else None
+        if not may_upload(settings, user):
+            logger.warning("upload refused (ASSISTANT_UPLOADS=%s, user %r)", settings.uploads, user)
+            raise gr.Error(escape(_upload_refusal(settings, language)), print_exception=False)
+        limit = settings.max_upload_bytes
         lines: list[str] = []
         saved: list[SavedArticle] = []
         for name in paths or []:
@@ -258,6 +280,22 @@ def _assistant_message(content: str) -> Message:
 
 def _said(language: Lang, english: str, french: str) -> str:
     return french if language == "fr" else english
+
+
+def _upload_refusal(settings: Settings, language: Lang) -> str:
+    if settings.uploads == "off":
+        return _said(
+            language,
+            "Uploads are turned off on this server: ask whoever runs it to add the articles.",
+            "Les envois sont désactivés sur ce serveur : demandez à qui le gère d’ajouter les articles.",
+        )
+    if not signin_configured(settings):
+        return _said(
+            language,
+            "Only signed-in users may upload articles, and this server has no sign-in.",
+            "Seuls les utilisateurs connectés peuvent envoyer des articles, et ce serveur n’a pas de connexion.",
+        )
+    return _said(language, "Sign in to upload articles.", "Connectez-vous pour envoyer des articles.")
 
 
 # The components whose labels follow the language of the last question, in this order.

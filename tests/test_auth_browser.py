@@ -1,0 +1,242 @@
+"""Serving a team, for real: app.py with a sign-in file, and with uploads off, in headless Debian Chromium and
+through gradio_client.
+
+Both apps serve one copy of the seed articles and share its index (built by the first, only checked by the
+second). No question is asked: ASSISTANT_LLM_URL points at a server that is not there, so that the language
+model is not loaded in the background for nothing. Logs and screenshots go to test-artifacts/auth-browser/.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from gradio_client import Client, handle_file
+from gradio_client.exceptions import AppError, AuthenticationError
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, ROOT, START_TIMEOUT, _free_port
+
+pytestmark = pytest.mark.integration
+
+ARTIFACTS = ROOT / "test-artifacts" / "auth-browser"
+USERS = {"alice": "correct horse battery", "bob": "p:w with colons"}
+WRONG = "correct horse batterY"
+ARTICLE = "Zorblax Robotics opens a factory in Lyon\n\nThe factory will produce 300 drones a year.\n"
+
+
+@dataclass(frozen=True)
+class RunningApp:
+    url: str
+    log: Path
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("serving")
+    shutil.copytree(ROOT / "seeds", root / "articles")
+    return root
+
+
+@contextmanager
+def _running_app(root: Path, name: str, **settings: str) -> Iterator[RunningApp]:
+    """app.py on a free port of 127.0.0.1 with ``settings`` (ASSISTANT_* variables); stopped afterwards."""
+    port = _free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")},
+        "ASSISTANT_SEEDS_DIR": str(root / "articles"),
+        "ASSISTANT_INDEX_DIR": str(root / "index"),
+        "ASSISTANT_LLM_URL": "http://127.0.0.1:9/v1",
+        "GRADIO_ANALYTICS_ENABLED": "False",
+        **settings,
+    }
+    log_path = root / f"{name}.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, str(ROOT / "app.py"), "--port", str(port)], cwd=root, env=env, stdout=log, stderr=log
+        )
+    try:
+        _wait_until_ready(process, log_path)
+        yield RunningApp(f"http://127.0.0.1:{port}/", log_path)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        shutil.copy(log_path, ARTIFACTS / log_path.name)
+
+
+@pytest.fixture(scope="module")
+def signed_in_app(workdir: Path) -> Iterator[RunningApp]:
+    """Sign-in from a file outside the articles and index folders, readable by its owner only."""
+    auth_file = workdir / "private" / "users.txt"
+    auth_file.parent.mkdir()
+    lines = [f"{user}:{password}" for user, password in USERS.items()]
+    auth_file.write_text("# the team\n\n" + "\n".join(lines) + "\n", encoding="utf-8")
+    auth_file.chmod(0o600)
+    with _running_app(workdir, "signed-in", ASSISTANT_AUTH_FILE=str(auth_file)) as app:
+        yield app
+
+
+@pytest.fixture(scope="module")
+def no_uploads_app(workdir: Path) -> Iterator[RunningApp]:
+    with _running_app(workdir, "uploads-off", ASSISTANT_UPLOADS="off") as app:
+        yield app
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    assert Path(CHROMIUM).is_file(), f"{CHROMIUM} is missing: 'make test' installs it (apt-get install chromium)"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    """A page in a new browser context: no cookie, so nobody signed in."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def _sign_in(page: Page, user: str, password: str) -> None:
+    page.get_by_label("username").fill(user)
+    page.get_by_label("password").fill(password)
+    page.get_by_role("button", name="Login").click()
+
+
+def test_without_signing_in_the_page_is_a_login_form_that_refuses_a_wrong_password(
+    signed_in_app: RunningApp, page: Page
+) -> None:
+    page.goto(signed_in_app.url)
+    expect(page.get_by_role("button", name="Login")).to_be_visible(timeout=60_000)
+    expect(
+        page.get_by_text("Article assistant: sign in with the user name and password you were given.")
+    ).to_be_visible()
+    assert page.locator("#chat, #question, #articles-tab, #upload").count() == 0, "nothing of the chat is sent"
+    assert page.request.get(signed_in_app.url + "config").status == 401
+    _shot(page, "1-login")
+
+    _sign_in(page, "alice", WRONG)
+    expect(page.get_by_text("Incorrect Credentials")).to_be_visible(timeout=30_000)
+    _sign_in(page, "mallory", USERS["alice"])  # a password, but not that user's
+    expect(page.get_by_text("Incorrect Credentials")).to_be_visible(timeout=30_000)
+    page.reload()
+    expect(page.get_by_role("button", name="Login")).to_be_visible(timeout=60_000)
+    assert page.locator("#chat").count() == 0 and page.request.get(signed_in_app.url + "config").status == 401
+    _shot(page, "2-wrong-password")
+
+
+def test_signing_in_with_the_right_password_shows_the_chat(signed_in_app: RunningApp, page: Page) -> None:
+    page.goto(signed_in_app.url)
+    _sign_in(page, "bob", USERS["bob"])
+    expect(page.locator("#question textarea")).to_be_visible(timeout=60_000)
+    expect(page.locator("#chat")).to_be_visible()
+    page.get_by_role("tab", name="Articles").click()
+    expect(page.locator("#index-status")).to_contain_text("Google rompt avec Scale AI", timeout=30_000)
+    expect(page.locator("#upload")).to_be_visible()  # uploads are on: a signed-in user may add articles
+    assert page.request.get(signed_in_app.url + "config").status == 200
+    _shot(page, "3-signed-in")
+
+
+def test_gradio_client_needs_the_credentials(signed_in_app: RunningApp, tmp_path: Path) -> None:
+    url = signed_in_app.url
+    with pytest.raises(AuthenticationError, match=r"as credentials were not provided\. Please login\.$"):
+        Client(url, verbose=False)
+    # Gradio answers a wrong password with 400, which gradio_client reports as a plain ValueError.
+    with pytest.raises(ValueError, match=r"^Could not login to http://127\.0\.0\.1:\d+/\.$") as wrong:
+        Client(url, auth=("alice", WRONG), verbose=False)
+    assert type(wrong.value) is ValueError
+    for route in ("config", "gradio_api/info", "gradio_api/openapi.json"):
+        assert httpx.get(url + route).status_code == 401, route
+    upload = tmp_path / "zorblax.txt"
+    upload.write_text(ARTICLE, encoding="utf-8")
+    with upload.open("rb") as sent:  # Gradio's own file route, which the upload box posts to first
+        assert httpx.post(url + "gradio_api/upload", files={"files": sent}).status_code == 401
+
+    client = Client(url, auth=("alice", USERS["alice"]), verbose=False)
+    endpoints = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
+    assert set(endpoints) == {"/chat", "/ask", "/status", "/update_index", "/add_articles"}
+    status, articles = client.predict("en", api_name="/status")
+    assert "<th>Articles</th><td>2</td>" in status
+    assert [source for _, source in articles["choices"]] == sorted(p.name for p in (ROOT / "seeds").iterdir())
+
+    log = signed_in_app.log.read_text(encoding="utf-8")
+    assert "sign-in required: 2 users" in log and "sign-in refused for user 'alice'" in log
+    assert all(password not in log for password in [*USERS.values(), WRONG]), "no password is logged"
+
+
+def test_with_uploads_off_there_is_no_upload_box_and_the_server_refuses_uploads(
+    no_uploads_app: RunningApp, page: Page, workdir: Path, tmp_path: Path
+) -> None:
+    page.goto(no_uploads_app.url)
+    expect(page.locator("#question textarea")).to_be_visible(timeout=60_000)  # no sign-in set: straight in
+    page.get_by_role("tab", name="Articles").click()
+    expect(page.locator("#update-index")).to_be_visible(timeout=30_000)
+    assert page.locator("#upload, #upload input[type=file]").count() == 0
+    _shot(page, "4-uploads-off")
+
+    upload = tmp_path / "zorblax.txt"
+    upload.write_text(ARTICLE, encoding="utf-8")
+    client = Client(no_uploads_app.url, verbose=False)
+    with pytest.raises(AppError) as refused:
+        client.predict([handle_file(str(upload))], "en", api_name="/add_articles")
+    assert refused.value.message == "Uploads are turned off on this server: ask whoever runs it to add the articles."
+    assert not (workdir / "articles" / "zorblax.txt").exists()
+    assert "upload refused (ASSISTANT_UPLOADS=off, user None)" in no_uploads_app.log.read_text(encoding="utf-8")
+
+
+def test_a_malformed_sign_in_file_stops_the_app_before_it_serves(tmp_path: Path) -> None:
+    auth_file = tmp_path / "users.txt"
+    auth_file.write_text("alice:pw1\nbob s3cret\n", encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
+    began = time.monotonic()
+    run = subprocess.run(
+        [sys.executable, str(ROOT / "app.py"), "--port", str(_free_port())],
+        cwd=tmp_path,
+        env={**env, "ASSISTANT_AUTH_FILE": str(auth_file), "ASSISTANT_SEEDS_DIR": str(tmp_path / "articles")},
+        capture_output=True,
+        text=True,
+        timeout=START_TIMEOUT,
+        check=False,
+    )
+    assert run.returncode == 1
+    assert run.stderr.strip().endswith(
+        f"app.py: error: sign-in file {auth_file} (ASSISTANT_AUTH_FILE), line 2: expected user:password, "
+        "found no ':'; fix that entry"
+    )
+    assert "s3cret" not in run.stderr + run.stdout and "web chat ready" not in run.stderr
+    assert not (tmp_path / "index").exists(), "stopped before indexing anything"
+    assert time.monotonic() - began < 60
+
+
+def _wait_until_ready(process: subprocess.Popen[bytes], log_path: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        log = log_path.read_text(encoding="utf-8", errors="replace")
+        if "web chat ready" in log:
+            return
+        if process.poll() is not None:
+            pytest.fail(f"app.py exited with status {process.returncode}:\n{log[-4000:]}")
+        time.sleep(0.5)
+    pytest.fail(f"app.py was not ready after {START_TIMEOUT:.0f} s:\n{log_path.read_text(errors='replace')[-4000:]}")
+
+
+def _shot(page: Page, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
