@@ -14,7 +14,7 @@ import logging
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlparse
@@ -67,7 +67,7 @@ class IndexState:
 
     def manifest(self) -> str:
         """The served articles and the pending keys, as one JSON document (large: read when it changes)."""
-        articles = {s: asdict(r) for s, r in self.articles.items()}
+        articles = {s: {"key": r.key, "title": r.title, "chunks": r.chunks} for s, r in self.articles.items()}
         return json.dumps({"articles": articles, "pending": list(self.pending)}, ensure_ascii=False)
 
     @classmethod
@@ -125,6 +125,7 @@ class ChromaStore:
         self.settings = settings
         self._client: Any = None
         self._pointer_name = f"{settings.collection_prefix}-pointer"
+        self._manifest_prefix = f"{self._pointer_name}-"
         self._state_cache: tuple[str, IndexState] | None = None
         # True once a pointer that still holds its manifest (written before version 0.2) was read.
         self.legacy_pointer = False
@@ -191,8 +192,8 @@ class ChromaStore:
     def read_state(self) -> IndexState | None:
         """The pointer, or None when no index was ever built here.
 
-        The pointer's metadata is small and read every time; it names its manifest (the served articles), a
-        document of the pointer collection that is read and parsed only when it changed.
+        The pointer's metadata is small and read every time; it names its manifest (the served articles), the
+        metadata of another collection, read and parsed only when it changed.
         """
         from chromadb.errors import NotFoundError  # noqa: PLC0415
 
@@ -213,30 +214,41 @@ class ChromaStore:
                 cached = self._state_cache
                 if cached is not None and cached[0] == version:
                     return cached[1]
-                documents = pointer.get(ids=[version], include=["documents"])["documents"]
-                if documents and documents[0] is not None:
-                    state = IndexState.from_metadata(meta, documents[0])
-                    self._state_cache = (version, state)
-                    return state
-                # Two updates switched the pointer between these two reads: read it again.
+                try:
+                    manifest = str((client.get_collection(version, embedding_function=None).metadata or {})["manifest"])
+                except NotFoundError:
+                    # Development versions kept the manifest as a document of the pointer collection.
+                    documents = pointer.get(ids=[version], include=["documents"])["documents"]
+                    if not documents or documents[0] is None:
+                        continue  # two updates switched the pointer between these two reads: read it again
+                    manifest = documents[0]
+                state = IndexState.from_metadata(meta, manifest)
+                self._state_cache = (version, state)
+                return state
             raise StoreUnavailableError(
                 f"the index at {self.location} changes too fast to be read; ask again in a moment"
             )
 
     def write_state(self, state: IndexState) -> None:
-        """Switch the pointer: the manifest is written first, then the pointer's metadata that names it, in one
-        write, so readers see the old state or the new one. Manifests older than the previous one are deleted."""
+        """Switch the pointer: the manifest is written first (the metadata of a collection of its own: no
+        document index to feed), then the pointer's metadata that names it, in one write, so readers see the old
+        state or the new one. Manifests older than the previous one are deleted."""
         client = self._connect()
+        manifest = f"{self._manifest_prefix}{uuid.uuid4().hex}"
+        client.create_collection(manifest, metadata={"manifest": state.manifest()}, embedding_function=None)
         pointer = client.get_or_create_collection(self._pointer_name, embedding_function=None)
         previous = (pointer.metadata or {}).get("manifest")
-        version = uuid.uuid4().hex
-        pointer.add(ids=[version], documents=[state.manifest()], embeddings=[[0.0]])
-        pointer.modify(metadata={**state.to_metadata(), "manifest": version})
-        self._state_cache = (version, state)
+        pointer.modify(metadata={**state.to_metadata(), "manifest": manifest})
+        self._state_cache = (manifest, state)
         self.legacy_pointer = False
-        stale = [i for i in pointer.get(include=[])["ids"] if i not in (version, previous)]
-        if stale:
-            pointer.delete(ids=stale)
+        for name in self._collection_names():
+            if name.startswith(self._manifest_prefix) and name not in (manifest, previous):
+                client.delete_collection(name)
+
+    def _collection_names(self) -> list[str]:
+        client = self._connect()
+        count = client.count_collections()
+        return [c.name for first in range(0, count, 100) for c in client.list_collections(limit=100, offset=first)]
 
     def new_collection(self) -> str:
         """Create an empty chunk collection (cosine space) and return its name."""
@@ -249,7 +261,12 @@ class ChromaStore:
         keep = set(keep) | {self._pointer_name}
         client = self._connect()
         prefix = f"{self.settings.collection_prefix}-"
-        dropped = [c.name for c in client.list_collections() if c.name.startswith(prefix) and c.name not in keep]
+        dropped = [
+            name
+            for name in self._collection_names()
+            # Manifests are the pointer's: write_state keeps the current one and the previous one.
+            if name.startswith(prefix) and name not in keep and not name.startswith(self._manifest_prefix)
+        ]
         for name in dropped:
             client.delete_collection(name)
             logger.info("dropped unused collection %s", name)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 from assistant.config import Settings
 from assistant.errors import IndexMismatchError, IndexNotBuiltError
@@ -14,6 +15,8 @@ from assistant.search.fusion import reciprocal_rank_fusion
 from assistant.types import Passage
 
 logger = logging.getLogger(__name__)
+
+_RETRIES = 3  # searches of a state that an update replaced meanwhile, before the last one is kept
 
 
 class HybridRetriever:
@@ -28,6 +31,7 @@ class HybridRetriever:
         self.lexical = lexical or LexicalIndex(lexical_path(settings))
         self._synced: IndexState | None = None
         self._lock = threading.Lock()
+        self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="lexical-search")
 
     def current_state(self) -> IndexState:
         """The index's pointer, checked against the embedding model.
@@ -50,7 +54,7 @@ class HybridRetriever:
     def _lexical_for(self, state: IndexState) -> LexicalIndex:
         """The lexical index, holding every article ``state`` serves (checked once per state and process)."""
         with self._lock:
-            if self._synced != state:
+            if self._synced is not state and self._synced != state:
                 sync_lexical(self.store, self.lexical, state)
                 self._synced = state
         return self.lexical
@@ -58,11 +62,24 @@ class HybridRetriever:
     def search(self, query: str, k: int = 5) -> list[Passage]:
         """The ``k`` passages that best match ``query``, best first."""
         state = self.current_state()
+        for _ in range(_RETRIES):
+            passages = self._search(state, query, k)
+            # An update deletes what it retires only after switching the pointer: when the pointer has not
+            # moved, nothing this search read from was deleted under it.
+            now = self.current_state()
+            if now is state or now == state:
+                break
+            state = now
+        return passages
+
+    def _search(self, state: IndexState, query: str, k: int) -> list[Passage]:
         if not state.articles:
             return []
         lexical = self._lexical_for(state)
+        # SQLite and Chroma both search outside the GIL: the lexical search runs beside the dense one.
+        sparse_search = self._pool.submit(lexical.top, state, query, self.settings.sparse_candidates)
         dense = self.store.nearest(state, self.embedder.embed_query(query), self.settings.dense_candidates)
-        sparse = lexical.top(state, query, self.settings.sparse_candidates)
+        sparse = sparse_search.result()
         by_id = {stored.id: stored for stored, _ in (*dense, *sparse)}
         fused = reciprocal_rank_fusion(
             [[stored.id for stored, _ in dense], [stored.id for stored, _ in sparse]], k=self.settings.rrf_k
