@@ -129,3 +129,15 @@ def test_a_missing_lexical_file_is_filled_from_the_store(settings: Settings) -> 
     state = fresh.store.read_state()
     assert state is not None
     assert sum(fresh.lexical.articles(state.collection).values()) == report.chunks
+
+
+def test_on_a_large_index_terms_in_many_chunks_are_left_out(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    index = LexicalIndex(tmp_path / "lexical.sqlite3")
+    common = [_rows(f"c{i}", f"Scale AI annonce des résultats, numéro {i}.") for i in range(40)]
+    index.add_articles("c1", [*common, _rows("rare", "Scale AI et Labelbox signent un accord.")])
+    state = _state("c1", [*(f"c{i}" for i in range(40)), "rare"])
+    monkeypatch.setattr("assistant.ingest.lexical._PRUNE_FROM_CHUNKS", 10)
+    # "scal" is in every chunk: left out, "labelbox" alone decides; only its chunk matches at all.
+    assert [h.key for h, _ in index.top(state, "Scale Labelbox", 5)] == ["rare"]
+    # When every term is common, the rarest one is kept.
+    assert len(index.top(state, "Scale annonce", 50)) == 40

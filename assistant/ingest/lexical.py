@@ -35,7 +35,11 @@ logger = logging.getLogger(__name__)
 _TOKENIZER = "unicode61 remove_diacritics 0 tokenchars '_'"
 _MMAP_BYTES = 1 << 30
 _BUSY_MS = 60_000
-_SYNC_BATCH = 200  # articles per transaction when a copy is filled from the store
+_SYNC_BATCH = 200
+# On a large index, query terms found in over 5 % of the chunks are left out (see _without_common); on a small
+# one every term is kept: the search is fast anyway, and there a share of 5 % is a few dozen chunks.
+_PRUNE_FROM_CHUNKS = 20_000
+_COMMON_SHARE = 0.05  # articles per transaction when a copy is filled from the store
 
 
 def lexical_path(settings: Settings) -> Path:
@@ -167,11 +171,27 @@ class LexicalIndex:
                     db.execute("DELETE FROM lex_articles WHERE collection = ?", (collection,))
                     logger.info("dropped the lexical table of %s", collection)
 
+    def _without_common(self, table: str, terms: list[str], chunks: int) -> list[str]:
+        """The terms found in at most ``_COMMON_SHARE`` of the chunks, or else the rarest one.
+
+        A term in many chunks weighs little in BM25 (its IDF is near zero) but makes most of a search's time on
+        a large index: every chunk that holds it is scored.
+        """
+        db = self._db()
+        db.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.{table}_vocab USING fts5vocab(main, {table}, 'row')")
+        marks = ", ".join("?" * len(terms))
+        found = dict(db.execute(f"SELECT term, doc FROM temp.{table}_vocab WHERE term IN ({marks})", terms).fetchall())
+        kept = [t for t in terms if found.get(t, 0) <= _COMMON_SHARE * chunks]
+        return kept or [min(terms, key=lambda t: found.get(t, 0))]
+
     def top(self, state: IndexState, query: str, n: int) -> list[tuple[StoredChunk, float]]:
         """The ``n`` served chunks that best match ``query``, with their BM25 scores (best first)."""
         terms = sorted(set(content_terms(query)))
-        if not terms or state.collection not in self.collections():
+        table = _table(state.collection)
+        if not terms or not self._db().execute("SELECT 1 FROM sqlite_master WHERE name = ?", (table,)).fetchone():
             return []
+        if state.chunk_count > _PRUNE_FROM_CHUNKS:
+            terms = self._without_common(table, terms, state.chunk_count)
         match = " OR ".join(f'"{term}"' for term in terms)
         served = state.served_keys
         want = 2 * n + 10

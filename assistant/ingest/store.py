@@ -16,6 +16,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any
 from urllib.parse import urlparse
 
@@ -49,11 +50,11 @@ class IndexState:
     # interrupted): the next update deletes them unless the manifest serves them.
     pending: tuple[str, ...] = ()
 
-    @property
+    @cached_property
     def served_keys(self) -> frozenset[str]:
         return frozenset(record.key for record in self.articles.values())
 
-    @property
+    @cached_property
     def chunk_count(self) -> int:
         return sum(record.chunks for record in self.articles.values())
 
@@ -332,7 +333,7 @@ class ChromaStore:
         with self._reading():
             col = self._collection(state.collection)
             # Over-fetch: during an update, chunks of not-yet-served articles may rank among the nearest.
-            want = min(max(2 * n, n + 10), max(1, col.count()))
+            want = min(max(2 * n, n + 10), max(1, state.chunk_count))
             found = col.query(
                 query_embeddings=[list(vector)], n_results=want, include=["documents", "metadatas", "distances"]
             )
