@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
 from pathlib import Path
@@ -11,7 +12,9 @@ import pytest
 
 from assistant import Assistant, Settings
 from assistant.errors import IndexBusyError, IndexMismatchError
+from assistant.ingest import loader
 from assistant.ingest.indexing import build_lock
+from assistant.types import Article
 from tests.fakes import HashEmbedder
 
 NEW_ARTICLE = (
@@ -142,10 +145,51 @@ def test_an_index_whose_pointer_holds_the_manifest_is_read_and_moved_on_update(s
     pointer.modify(metadata=old_format)
 
     reopened = Assistant(settings, embedder=HashEmbedder())
-    assert reopened.store.read_state() == state
+    legacy = reopened.store.read_state()
+    assert legacy is not None and legacy.collection == state.collection
+    assert {s: (r.key, r.title, r.chunks) for s, r in legacy.articles.items()} == {
+        s: (r["key"], r["title"], r["chunks"]) for s, r in articles.items()
+    }
     assert "Manu Sharma" in reopened.retrieve("Labelbox Manu Sharma", k=1)[0].text
     report = reopened.index()
     assert (report.unchanged, report.added) == (2, 0)
     meta = reopened.store._connect().get_collection(f"{settings.collection_prefix}-pointer").metadata or {}
     assert "manifest" in meta and "articles" not in meta, "the no-op update moved the manifest out"
-    assert Assistant(settings, embedder=HashEmbedder()).store.read_state() == state
+    moved = Assistant(settings, embedder=HashEmbedder()).store.read_state()
+    assert moved is not None and moved.served_keys == state.served_keys and moved.collection == state.collection
+
+
+def test_an_update_does_not_read_again_the_files_it_read_before(settings: Settings) -> None:
+    """Size and modification time tell an unchanged file; a file written in the last second is read again."""
+    old_enough = time.time() - 10
+    for path in settings.seeds_dir.iterdir():
+        os.utime(path, (old_enough, old_enough))
+    assistant = Assistant(settings, embedder=HashEmbedder())
+    assistant.index()
+    reads: list[str] = []
+    original = loader.read_article
+
+    def counting(path: Path, max_bytes: int | None = None) -> Article:
+        reads.append(path.name)
+        return original(path, max_bytes)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(loader, "read_article", counting)
+        report = assistant.index()
+        assert (report.unchanged, reads) == (2, []), "nothing was read again"
+
+        first = sorted(settings.seeds_dir.iterdir())[0]
+        text = first.read_text(encoding="utf-8")
+        first.write_text(text.replace("Scale AI", "Scale IA", 1), encoding="utf-8")  # same size, new time
+        report = assistant.index()
+        assert (report.updated, report.unchanged, reads) == (1, 1, [first.name])
+        assert assistant.retrieve("Scale IA", k=1)[0].source == first.name
+
+        reads.clear()
+        assistant.index()
+        assert reads == [first.name], "written a moment ago: read again until its time is a second old"
+
+        copy = settings.seeds_dir / "zzz_copy.txt"
+        copy.write_text(sorted(settings.seeds_dir.iterdir())[1].read_text(encoding="utf-8"), encoding="utf-8")
+        report = assistant.index()
+        assert report.added == 0 and any("zzz_copy.txt: same text as" in m for m in report.skipped)

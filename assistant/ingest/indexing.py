@@ -16,7 +16,7 @@ from assistant.errors import IndexBusyError, StoreUnavailableError
 from assistant.ingest.chunking import chunk_article
 from assistant.ingest.embedding import ArticleEmbedder
 from assistant.ingest.lexical import LexicalIndex, lexical_path, sync_lexical
-from assistant.ingest.loader import load_articles
+from assistant.ingest.loader import FileStamp, load_articles
 from assistant.ingest.store import ArticleChunks, ArticleRecord, ChromaStore, IndexState, now_iso
 from assistant.types import Article, IndexReport
 
@@ -118,19 +118,19 @@ def update_index(
     lexical = lexical or LexicalIndex(lexical_path(settings))
     with build_lock(settings):
         state = store.read_state()
-        loaded = load_articles(
-            settings.seeds_dir, settings.max_article_bytes, prefer=state.articles if state is not None else ()
-        )
-        articles = {a.source: a for a in loaded.articles}
         rebuild = full or state is None or state.embedding_model != embedder.model_id
+        old = state.articles if state is not None else {}
+        # Files whose size and time are those of the served article are not read again (a rebuild reads all).
+        known = {} if rebuild else {s: FileStamp(r.size, r.mtime_ns, r.text_key) for s, r in old.items() if r.text_key}
+        loaded = load_articles(settings.seeds_dir, settings.max_article_bytes, prefer=old, known=known)
+        articles = {a.source: a for a in loaded.articles}
         if state is not None and state.embedding_model != embedder.model_id:
             logger.warning(
                 "the index was built with %s; embedding every article again with %s",
                 state.embedding_model,
                 embedder.model_id,
             )
-        old = state.articles if state is not None else {}
-        keys = {source: article_key(a) for source, a in articles.items()}
+        keys = {source: article_key(a) for source, a in articles.items()} | {s: old[s].key for s in loaded.unchanged}
         changes = _Changes.between(old, keys)
         added, updated, removed, unchanged = (
             changes.added,
@@ -155,19 +155,23 @@ def update_index(
             # An index written before the lexical index was kept on disk, or a deleted lexical file: filled here.
             sync_lexical(store, lexical, state)
             to_embed = sorted(added + updated)
+            restamped = {s: _stamped(old[s], loaded.stamps.get(s)) for s in unchanged}
             if not to_embed and not removed:
-                if store.legacy_pointer:
-                    store.write_state(state)  # the pointer in today's form: small, read on every question
+                if store.legacy_pointer or restamped != {s: old[s] for s in unchanged}:
+                    # The pointer in today's form (small, read on every question), with the files' new stamps.
+                    state = replace(state, articles=dict(sorted(restamped.items())))
+                    store.write_state(state)
                 return _report(changes, state, started, loaded.skipped)
             # Announce the keys about to be written, so that an interrupted run can be cleaned up.
             base = replace(state, pending=tuple(keys[s] for s in to_embed))
             store.write_state(base)
-            manifest = {s: old[s] for s in unchanged}
+            manifest = restamped
 
         todo = [(keys[s], articles[s]) for s in to_embed]
-        manifest |= _embed_articles(
+        records = _embed_articles(
             settings, store, embedder, lexical, collection=base.collection, to_embed=todo, progress=progress
         )
+        manifest |= {s: _stamped(r, loaded.stamps.get(s)) for s, r in records.items()}
 
         retired = [old[s].key for s in updated + removed] if not rebuild else []
         new_state = replace(base, articles=dict(sorted(manifest.items())), updated_at=now_iso(), pending=tuple(retired))
@@ -210,6 +214,14 @@ def _embed_articles(
     if progress:
         progress(len(to_embed), len(to_embed), "")
     return records
+
+
+def _stamped(record: ArticleRecord, stamp: FileStamp | None) -> ArticleRecord:
+    """The record with the file's stamp of this update; the one it had when the file was not read again, or
+    was written too recently to be trusted (that stamp no longer matches the file: it is read next time)."""
+    if stamp is None:
+        return record
+    return replace(record, size=stamp.size, mtime_ns=stamp.mtime_ns, text_key=stamp.text_key)
 
 
 def _write_batch(store: ChromaStore, lexical: LexicalIndex, collection: str, batch: list[ArticleChunks]) -> None:

@@ -7,9 +7,12 @@ reported with its name and what to do, and the others are still loaded.
 from __future__ import annotations
 
 import logging
+import os
 import re
+import stat
+import time
 import unicodedata
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,14 +34,29 @@ _OTHER_BOMS = (
 _BINARY_CONTROL = re.compile(r"[\x01-\x08\x0e-\x1f\x7f]")
 _BINARY_SHARE = 0.01
 _BINARY_SAMPLE = 65_536
+_RACY_NS = 1_000_000_000
+
+
+@dataclass(frozen=True)
+class FileStamp:
+    """What tells, without reading a file again, that it holds the text read before: its size and modification
+    time; with the key that finds other copies of that text."""
+
+    size: int
+    mtime_ns: int
+    text_key: str
 
 
 @dataclass
 class LoadedArticles:
-    """The articles that could be read, and a message for each file that could not."""
+    """The articles that could be read, a message for each file that could not, and the files not read again."""
 
     articles: list[Article] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    # The stamps of the articles read, when they can be trusted next time.
+    stamps: dict[str, FileStamp] = field(default_factory=dict)
+    # Files whose stamp is the one given as known: not read.
+    unchanged: dict[str, FileStamp] = field(default_factory=dict)
 
 
 def article_title(text: str) -> str:
@@ -117,37 +135,61 @@ def _same_text_key(text: str) -> str:
     return content_hash(" ".join(text.lstrip(UTF8_BOM).split()))  # split(): any run of whitespace, as \s+
 
 
-def load_articles(folder: Path, max_bytes: int | None = None, prefer: Collection[str] = ()) -> LoadedArticles:
+def load_articles(
+    folder: Path,
+    max_bytes: int | None = None,
+    prefer: Collection[str] = (),
+    known: Mapping[str, FileStamp] | None = None,
+) -> LoadedArticles:
     """Every readable article in ``folder`` (not recursive, hidden files ignored), sorted by file name.
 
     A file that cannot be read is reported in ``skipped`` and the others are still loaded. Of two files with
     the same text only one is loaded, so that no passage is found twice: the first named in ``prefer`` (the
-    articles already indexed), else the first by name; the other is reported.
+    articles already indexed), else the first by name; the other is reported. A file whose size and
+    modification time are those ``known`` for it is not read again: it is listed in ``unchanged``.
 
     Raises:
         BadInputError: the folder does not exist.
     """
     if not folder.is_dir():
         raise BadInputError(f"articles folder {str(folder)!r} does not exist; create it or set ASSISTANT_SEEDS_DIR")
+    known = known or {}
     loaded = LoadedArticles()
-    read: list[Article] = []
-    for path in sorted(folder.iterdir()):
-        if path.name.startswith(".") or path.suffix.lower() not in ARTICLE_SUFFIXES or not path.is_file():
+    read: list[tuple[Article, os.stat_result]] = []
+    now_ns = time.time_ns()
+    for entry in sorted(os.scandir(folder), key=lambda e: e.name):
+        path = Path(entry.path)
+        if path.name.startswith(".") or path.suffix.lower() not in ARTICLE_SUFFIXES:
             continue
         try:
-            read.append(read_article(path, max_bytes))
+            status = path.stat()
+            if not stat.S_ISREG(status.st_mode):
+                continue
+            stamp = known.get(path.name)
+            if stamp is not None and (stamp.size, stamp.mtime_ns) == (status.st_size, status.st_mtime_ns):
+                loaded.unchanged[path.name] = stamp
+                continue
+            read.append((read_article(path, max_bytes), status))
         except BadInputError as err:
             _skip(loaded, str(err))
         except FileNotFoundError:
             logger.info("%s was deleted while the folder was read", path.name)
         except OSError as err:
             _skip(loaded, f"{path.name}: cannot be read ({err.strerror}); check the file")
-    kept: dict[str, Article] = {}
-    for article in sorted(read, key=lambda a: (a.source not in prefer, a.source)):
-        first = kept.setdefault(_same_text_key(article.text), article)
-        if first is not article:
-            _skip(loaded, f"{article.source}: same text as {first.source}, which is indexed; delete one of the two")
-    loaded.articles = sorted(kept.values(), key=lambda a: a.source)
+    kept: dict[str, str] = {stamp.text_key: name for name, stamp in loaded.unchanged.items()}
+    articles: list[Article] = []
+    for article, status in sorted(read, key=lambda r: (r[0].source not in prefer, r[0].source)):
+        text_key = _same_text_key(article.text)
+        first = kept.setdefault(text_key, article.source)
+        if first != article.source:
+            _skip(loaded, f"{article.source}: same text as {first}, which is indexed; delete one of the two")
+            continue
+        articles.append(article)
+        # A file written in the last second may be written again within the same clock tick, keeping its size
+        # and time: it is read again next time (as git does with "racily clean" files).
+        if status.st_mtime_ns < now_ns - _RACY_NS:
+            loaded.stamps[article.source] = FileStamp(status.st_size, status.st_mtime_ns, text_key)
+    loaded.articles = sorted(articles, key=lambda a: a.source)
     return loaded
 
 

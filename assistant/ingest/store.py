@@ -31,11 +31,15 @@ _PAGE = 2000
 
 @dataclass(frozen=True)
 class ArticleRecord:
-    """What the index holds of one article: its content hash, title and number of chunks."""
+    """What the index holds of one article: its content hash, title and number of chunks; and the file's size,
+    time and duplicate key when it was read (-1 and "" when unknown: the next update reads the file)."""
 
     key: str
     title: str
     chunks: int
+    size: int = -1
+    mtime_ns: int = -1
+    text_key: str = ""
 
 
 @dataclass(frozen=True)
@@ -68,7 +72,17 @@ class IndexState:
 
     def manifest(self) -> str:
         """The served articles and the pending keys, as one JSON document (large: read when it changes)."""
-        articles = {s: {"key": r.key, "title": r.title, "chunks": r.chunks} for s, r in self.articles.items()}
+        articles = {
+            s: {
+                "key": r.key,
+                "title": r.title,
+                "chunks": r.chunks,
+                "size": r.size,
+                "mtime_ns": r.mtime_ns,
+                "text_key": r.text_key,
+            }
+            for s, r in self.articles.items()
+        }
         return json.dumps({"articles": articles, "pending": list(self.pending)}, ensure_ascii=False)
 
     @classmethod
