@@ -24,7 +24,7 @@ from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError, AuthenticationError
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, ROOT, START_TIMEOUT, _free_port
+from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, ROOT, START_TIMEOUT, _free_port, _wait_until_ready
 
 pytestmark = pytest.mark.integration
 
@@ -223,18 +223,6 @@ def test_a_malformed_sign_in_file_stops_the_app_before_it_serves(tmp_path: Path)
     assert "s3cret" not in run.stderr + run.stdout and "web chat ready" not in run.stderr
     assert not (tmp_path / "index").exists(), "stopped before indexing anything"
     assert time.monotonic() - began < 60
-
-
-def _wait_until_ready(process: subprocess.Popen[bytes], log_path: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        log = log_path.read_text(encoding="utf-8", errors="replace")
-        if "web chat ready" in log:
-            return
-        if process.poll() is not None:
-            pytest.fail(f"app.py exited with status {process.returncode}:\n{log[-4000:]}")
-        time.sleep(0.5)
-    pytest.fail(f"app.py was not ready after {START_TIMEOUT:.0f} s:\n{log_path.read_text(errors='replace')[-4000:]}")
 
 
 def _shot(page: Page, name: str) -> None:
