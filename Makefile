@@ -39,7 +39,12 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: lint $(CHROMIUM)
+# cmake and ninja build llama.cpp's llama-server once for tests/test_llm_parallel.py; installed only when missing.
+/usr/bin/ninja /usr/bin/cmake:
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq cmake ninja-build
+
+test: lint $(CHROMIUM) /usr/bin/ninja /usr/bin/cmake
 	$(BIN)/pytest
 
 # The seed questions, then the external benchmark (benchmarks/data/external: 140 questions over 307 articles), the
