@@ -34,6 +34,16 @@ def run_cli(*args: str, cwd: Path, timeout: float = 300, **env: str) -> subproce
     )
 
 
+def stop_process(process: subprocess.Popen[bytes], timeout: float = 20) -> None:
+    """Terminate a process the test started; kill it when it does not stop within ``timeout`` seconds."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 SEEDS = ROOT / "seeds"
 
 

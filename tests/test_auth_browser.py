@@ -24,6 +24,7 @@ from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError, AuthenticationError
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
+from tests.conftest import stop_process
 from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, ROOT, START_TIMEOUT, _free_port, _wait_until_ready
 
 pytestmark = pytest.mark.integration
@@ -68,12 +69,7 @@ def _running_app(root: Path, name: str, **settings: str) -> Iterator[RunningApp]
         _wait_until_ready(process, log_path)
         yield RunningApp(f"http://127.0.0.1:{port}/", log_path)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process)
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         shutil.copy(log_path, ARTIFACTS / log_path.name)
 

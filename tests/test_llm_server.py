@@ -19,6 +19,7 @@ from assistant import Assistant, Settings
 from assistant.errors import ModelUnavailableError
 from assistant.ingest.loader import load_articles
 from assistant.model_files import ensure_default_model
+from tests.conftest import stop_process
 from tests.fakes import HashEmbedder
 
 STARTUP_TIMEOUT = 120.0
@@ -38,15 +39,6 @@ def _server_answers(url: str) -> bool:
             return bool(response.status == 200)
     except (urllib.error.URLError, OSError):
         return False
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=STOP_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 @pytest.fixture(scope="module")
@@ -89,7 +81,7 @@ def llm_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             time.sleep(0.5)
         yield url
     finally:
-        _stop(process)
+        stop_process(process, STOP_TIMEOUT)
 
 
 @pytest.mark.integration

@@ -91,9 +91,14 @@ class LexicalIndex:
         db.execute("COMMIT")
 
     def create(self, collection: str) -> None:
-        """Create the (empty) table of a chunk collection."""
+        """Create the (empty) table of a chunk collection, unless it exists (a reader then writes nothing)."""
+        if self._has_table(_table(collection)):
+            return
         with self._writing() as db:
             self._create(db, collection)
+
+    def _has_table(self, table: str) -> bool:
+        return self._db().execute("SELECT 1 FROM sqlite_master WHERE name = ?", (table,)).fetchone() is not None
 
     def _create(self, db: sqlite3.Connection, collection: str) -> None:
         db.execute(
@@ -188,7 +193,7 @@ class LexicalIndex:
         """The ``n`` served chunks that best match ``query``, with their BM25 scores (best first)."""
         terms = sorted(set(content_terms(query)))
         table = _table(state.collection)
-        if not terms or not self._db().execute("SELECT 1 FROM sqlite_master WHERE name = ?", (table,)).fetchone():
+        if not terms or not self._has_table(table):
             return []
         if state.chunk_count > _PRUNE_FROM_CHUNKS:
             terms = self._without_common(table, terms, state.chunk_count)
