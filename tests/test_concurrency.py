@@ -280,9 +280,7 @@ def test_questions_from_threads_are_answered_together_through_a_server(settings:
     questions = list(QUESTIONS)
     for attempt in ("the index is built by the first question meanwhile", "the index is there"):
         probe.intervals.clear()
-        began = time.perf_counter()
         answers = _at_once(len(questions), lambda i: assistant.ask(questions[i]))
-        took = time.perf_counter() - began
         for question, answer in zip(questions, answers, strict=True):
             assert isinstance(answer, Answer), (attempt, answer)
             assert answer.answered, (attempt, question, answer.text)
@@ -290,7 +288,6 @@ def test_questions_from_threads_are_answered_together_through_a_server(settings:
             assert answer.citations
     assert probe.most_at_once == 4, "the four readings ran at the same time"
     assert min(end for _, end in probe.intervals) > max(start for start, _ in probe.intervals), probe.intervals
-    assert took < 4 * 0.5, f"{took:.2f} s: the four 0.5 s readings ran one after the other"
 
 
 def test_the_web_chat_answers_as_many_at_once_as_the_model_and_updates_the_index_alone(settings: Settings) -> None:
