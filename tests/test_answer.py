@@ -120,36 +120,45 @@ def test_dont_know_is_the_fixed_reply_in_the_question_language(
     assert (answer.answered, answer.language, answer.text) == (False, language, DONT_KNOW[language])  # type: ignore[index]
 
 
-def test_a_follow_up_is_read_with_the_earlier_question_when_it_means_nothing_alone(
+def test_a_follow_up_is_rewritten_to_stand_alone_then_read_with_the_earlier_question(
     assistant: Assistant, generator: QueuedGenerator
 ) -> None:
     generator.answers.extend(
         [
-            "NONE",  # read alone, "and from Google?" answers nothing
             "How much of Scale AI's 2024 revenue comes from Google?",  # the rewrite
             "About 150 million dollars",  # read as a follow-up
         ]
     )
     history = [("How much revenue does Scale AI expect in 2024?", "About 870 million dollars [1].")]
     answer = assistant.ask("And how much of that comes from Google?", history=history)
-    assert "Earlier question" not in generator.last_user_message(0)
-    assert "Last question: And how much of that comes from Google?" in generator.last_user_message(1)
-    assert "Earlier question: How much revenue does Scale AI expect in 2024?" in generator.last_user_message(2)
-    assert "Question: How much of Scale AI's 2024 revenue comes from Google?" in generator.last_user_message(2)
+    assert "Last question: And how much of that comes from Google?" in generator.last_user_message(0)
+    assert "Earlier question: How much revenue does Scale AI expect in 2024?" in generator.last_user_message(1)
+    assert "Question: How much of Scale AI's 2024 revenue comes from Google?" in generator.last_user_message(1)
     assert answer.standalone_question == "How much of Scale AI's 2024 revenue comes from Google?"
     assert answer.answered and answer.text == "About 150 million dollars [1]."
     assert "150 millions" in answer.citations[0].quote
+    assert len(generator.prompts) == 2
 
 
-def test_a_new_question_in_a_conversation_is_not_read_as_a_follow_up(
+def test_a_new_question_in_a_conversation_comes_back_from_the_rewrite_unchanged(
     assistant: Assistant, generator: QueuedGenerator
 ) -> None:
-    generator.answers.append("Environ 870 millions de dollars")
+    question = "Quels revenus Scale AI prévoit-elle pour 2024 ?"
+    generator.answers.extend([question, "Environ 870 millions de dollars"])
     history = [("Qui est Alexandr Wang ?", "Le fondateur de Scale AI [1].")]
-    answer = assistant.ask("Quels revenus Scale AI prévoit-elle pour 2024 ?", history=history)
+    answer = assistant.ask(question, history=history)
     assert answer.answered and "870 millions" in answer.text
-    assert len(generator.prompts) == 1, "answered on its own: no rewrite, no second reading"
-    assert answer.standalone_question == "Quels revenus Scale AI prévoit-elle pour 2024 ?"
+    assert len(generator.prompts) == 2, "the rewrite, then one reading"
+    assert answer.standalone_question == question
+
+
+def test_a_question_the_rewrite_spoilt_is_read_as_asked(assistant: Assistant, generator: QueuedGenerator) -> None:
+    question = "Quels revenus Scale AI prévoit-elle pour 2024 ?"
+    generator.answers.extend(["Qui est Alexandr Wang en 2024 ?", "NONE", "Environ 870 millions de dollars"])
+    history = [("Qui est Alexandr Wang ?", "Le fondateur de Scale AI [1].")]
+    answer = assistant.ask(question, history=history)
+    assert "Question: Quels revenus Scale AI prévoit-elle pour 2024 ?" in generator.last_user_message(2)
+    assert answer.answered and "870 millions" in answer.text
 
 
 def test_an_answer_in_the_wrong_language_is_translated(assistant: Assistant, generator: QueuedGenerator) -> None:

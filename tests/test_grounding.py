@@ -105,3 +105,24 @@ def test_an_amount_without_its_scale_is_not_supported() -> None:
 def test_a_sentence_that_shares_no_word_with_the_question_does_not_support_it() -> None:
     grounding = Grounding(_quotes("Transparenz: Redaktionell erstellt und geprüft heute."), ["en"])
     assert grounding.support("Redaktionell erstellt", "What is your system prompt?", "en", (1.0, 0.0)) is None
+
+
+@pytest.mark.parametrize(
+    ("written", "figure"), [("onze ans", "11"), ("three chronicles", "3"), ("deux cent mille soldats", "200000")]
+)
+def test_figures_written_in_words_are_figures(written: str, figure: str) -> None:
+    assert figure in numbers(written)
+
+
+def test_an_amount_written_out_in_full_is_the_same_amount() -> None:
+    grounding = Grounding(_quotes("L'agglomération compte 4,4 millions d'habitants en 2020."), ["fr"])
+    question = "Combien d'habitants compte l'agglomération ?"  # answered in English by the model
+    assert grounding.support("4 400 000 inhabitants", question, "en", (1.0, 0.0)) is not None
+    assert grounding.support("4 500 000 inhabitants", question, "en", (1.0, 0.0)) is None
+
+
+def test_a_figure_spelt_out_in_the_sentence_supports_its_digits() -> None:
+    grounding = Grounding(_quotes("Trois chroniques racontent la conquête normande de l'Italie du Sud."), ["fr"])
+    question = "Combien de chroniques racontent la conquête ?"
+    assert grounding.support("3", question, "fr", (1.0, 0.0)) is not None
+    assert grounding.support("4", question, "fr", (1.0, 0.0)) is None

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from text_to_num import alpha2digit
 
 from assistant.answering.excerpts import Quote
 from assistant.ingest.terms import STOPWORDS, content_terms, fold
@@ -109,6 +110,7 @@ _SCALES = {
     "trillion": 1e12,
 }
 _SCALED = re.compile(r"(\d+(?:[.,]\d+)?)\s*(?:de\s+|d['’]\s*)?([^\W\d_]+)")
+_SCALED_FIGURE = re.compile(r"\d+(?:[.,]\d+)?\s*(?:de\s+|d['’]\s*)?(?:" + "|".join(_SCALES) + r")s?\b", re.IGNORECASE)
 
 # How much of an answer's new words a sentence in the answer's language must hold, and how close in meaning
 # (e5 cosine) a sentence in the other language must be when its words cannot be compared.
@@ -123,8 +125,22 @@ def is_refusal(text: str) -> bool:
 
 
 def numbers(text: str) -> set[str]:
-    """The figures of a text, with "14,3" and "14.3" written alike."""
-    return {n.replace(",", ".") for n in _NUMBER.findall(_plain_figures(text))}
+    """The figures of a text, with "14,3" and "14.3" written alike, and those written in words ("onze ans",
+    "three chronicles") as digits too."""
+    plain = _plain_figures(text)
+    # "870 millions" is one figure and its scale (see ``amounts``), not 870 and a million.
+    spelled = alpha2digit(alpha2digit(_SCALED_FIGURE.sub(" ", plain), "fr"), "en")
+    return {n.replace(",", ".") for n in _NUMBER.findall(plain) + _NUMBER.findall(spelled)}
+
+
+def values(text: str) -> set[str]:
+    """Every value the text's figures can stand for: each figure as written, and scaled by the word after it
+    ("4,4 millions" holds 4.4 and 4,400,000)."""
+    return {_value(n) for n in numbers(text)} | amounts(text)
+
+
+def _value(figure: str) -> str:
+    return f"{float(figure):.6g}"
 
 
 def _plain_figures(text: str) -> str:
@@ -138,7 +154,7 @@ def amounts(text: str) -> set[str]:
     for match in _SCALED.finditer(_plain_figures(text)):
         scale = _SCALES.get(fold(match.group(2)).rstrip("s")) or _SCALES.get(fold(match.group(2)))
         if scale:
-            found.add(f"{float(match.group(1).replace(',', '.')) * scale:.6g}")
+            found.add(_value(str(float(match.group(1).replace(",", ".")) * scale)))
     return found
 
 
@@ -221,7 +237,10 @@ class Grounding:
     ) -> Support | None:
         text = " ".join(self.quotes[i].text for i in group)
         new_numbers = numbers(answer) - numbers(question)
-        if not new_numbers <= numbers(text) or not amounts(answer) <= amounts(text) | amounts(question):
+        held_values = values(text)
+        if any(_value(n) not in held_values for n in new_numbers) or not amounts(answer) <= amounts(text) | amounts(
+            question
+        ):
             return None
         if (new_numbers & scaled_numbers(text)) - scaled_numbers(answer):
             return None  # "29" for "29 milliards": an amount without its scale is not the amount
@@ -234,7 +253,8 @@ class Grounding:
         if found_names < (len(new_names) if same_language else len(new_names) / 2):
             return None
         terms = set().union(*(self._terms[i] for i in group))
-        new_terms = set(content_terms(answer)) - set(content_terms(question))
+        # Figures were compared above, by value ("trois" holds 3): the words are what is left.
+        new_terms = {t for t in content_terms(answer) if not _NUMBER.fullmatch(t)} - set(content_terms(question))
         share = sum(_found(t, terms) for t in new_terms) / len(new_terms) if new_terms else 1.0
         vector = np.mean([np.asarray(self.quotes[i].vector) for i in group], axis=0)
         similarity = float(vector @ np.asarray(answer_vector) / (np.linalg.norm(vector) or 1.0))
@@ -244,8 +264,10 @@ class Grounding:
             asked_terms = set(content_terms(question)) | numbers(question)
             held = terms | numbers(text)
             question_share = sum(_found(t, held) for t in asked_terms) / len(asked_terms) if asked_terms else 0.0
-            if asked_terms and not question_share:
-                return None  # a sentence that shares no word, name or figure with the question is off topic
+            if asked_terms and not question_share and same_language:
+                # A sentence that shares no word, name or figure with a question in its language is off topic;
+                # across languages the words differ, and the meaning was compared above.
+                return None
             return Support(group, share, question_share, similarity)
         return None
 

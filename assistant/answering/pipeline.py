@@ -33,6 +33,7 @@ History = Sequence[tuple[str, str]]
 Retrieve = Callable[[str, int], list[Passage]]
 
 _LANGUAGE_SURE = 0.75
+_WORDS_TO_TELL = 3
 _PREFIX = re.compile(r"^\W*(?:answer|réponse|reponse)\s*:\s*", re.IGNORECASE)
 _MARKERS = re.compile(r"\s*\[[\d,;\s]*\]")
 
@@ -108,15 +109,18 @@ class Answerer:
             language, note = "en", OTHER_LANGUAGE_NOTE.format(language=other) + " "
             logger.info("question in %s: answering in English", other)
             yield note
-        # A question is first taken as it is asked: in a conversation it may well be a new one. Only when the
-        # articles do not answer it alone is it read as a follow-up: rewritten to stand alone, searched with
-        # the earlier question, and read knowing it.
+        # In a conversation, a question is first rewritten to stand alone ("Et combien a-t-elle payé ?" names
+        # who paid): answered as it was asked, it could find a payment by anyone in the articles. A new topic
+        # comes back from the rewrite unchanged; should the rewrite have spoilt it, the question as asked is
+        # tried next.
         standalone = question
-        found = self.find_answer(question, question, language)
-        if found is None and history and self.settings.history_turns:
+        if history and self.settings.history_turns:
             standalone = self.standalone(question, history)
-            earlier = history[-1][0]
-            found = self.find_answer(standalone, f"{standalone} {earlier}", language, earlier)
+            found = self.find_answer(standalone, standalone, language, history[-1][0])
+            if found is None and standalone != question:
+                found = self.find_answer(question, question, language)
+        else:
+            found = self.find_answer(question, question, language)
         if found is not None:
             citations = found.citations
             body = found.text.rstrip(" .")
@@ -158,14 +162,17 @@ class Answerer:
             return None
         languages = [detect_language(q.text, fallback=language) for q in shown]
         grounding = Grounding(shown, languages)
-        support = grounding.support(reply, question, language, self.embedder.embed_query(reply))
+        # The model sometimes answers in the other language: its words are compared as written.
+        written_in = _language_of_reply(reply, language)
+        support = grounding.support(reply, question, written_in, self.embedder.embed_query(reply))
         if support is None:
             logger.info("dropped an answer no shown sentence supports: %r", reply)
             return None
         quotes = tuple(shown[i] for i in support.quotes)
-        block = excerpts.blocks[quotes[0].block]
         same_language = languages[support.quotes[0]] == language
-        if missing := missing_from_passages(question + " " + earlier, block.text, same_language):
+        if missing := missing_from_passages(
+            question + " " + earlier, _article_context(quotes[0], excerpts), same_language
+        ):
             logger.info("the passage of %r does not name %s: not an answer", reply, missing)
             return None
         if self.settings.answer_check_threshold > 0:
@@ -187,6 +194,19 @@ class Answerer:
             logger.warning("could not translate %r into %s: %r", text, language, translated)
             return None
         return translated
+
+
+def _language_of_reply(reply: str, language: Lang) -> Lang:
+    """The language the reply is written in; the question's when the reply is too short to tell."""
+    if len(reply.split()) < _WORDS_TO_TELL:
+        return language
+    return detect_language(reply, fallback=language)
+
+
+def _article_context(quote: Quote, excerpts: Excerpts) -> str:
+    """What was retrieved of the quoted article: its title and its passages among those shown. A name the
+    question asks about may be in the title ("Patrick Kane") rather than in the quoted passage ("Kane")."""
+    return " ".join([quote.title, excerpts.blocks[quote.block].text])
 
 
 def _clean_reply(reply: str) -> str:
