@@ -170,9 +170,9 @@ class Answerer:
             return None
         quotes = tuple(shown[i] for i in support.quotes)
         same_language = languages[support.quotes[0]] == language
-        if missing := missing_from_passages(
-            question + " " + earlier, _article_context(quotes[0], excerpts), same_language
-        ):
+        # ``question`` stands alone (rewritten when it was a follow-up): the earlier question's names are not
+        # asked again, and a new topic in a conversation must not need them.
+        if missing := missing_from_passages(question, _article_context(quotes[0], excerpts), same_language):
             logger.info("the passage of %r does not name %s: not an answer", reply, missing)
             return None
         if self.settings.answer_check_threshold > 0:
