@@ -70,11 +70,11 @@ def test_streaming_shows_the_text_as_it_grows(chat: WebChat, generator: QueuedGe
 def test_the_conversation_is_passed_as_history(chat: WebChat, generator: QueuedGenerator) -> None:
     generator.answers.append(REPLY)
     turns = _ask(chat, QUESTION)[-1][1]
-    # "Et en dollars ?" is rewritten with the conversation, then read.
-    generator.answers.extend(["Combien Meta a-t-il investi dans Scale AI ?", REPLY])
+    # Read alone, "Et en dollars ?" answers nothing; then it is rewritten with the conversation and read again.
+    generator.answers.extend(["NONE", "Combien Meta a-t-il investi dans Scale AI ?", REPLY])
     final = _ask(chat, "Et en dollars ?", turns)[-1]
     assert len(final[1]) == 2 and len(final[0]) == 4
-    rewrite_prompt = " ".join(str(m.content) for m in generator.prompts[1])
+    rewrite_prompt = " ".join(str(m.content) for m in generator.prompts[2])
     assert "Combien Meta a-t-il investi" in rewrite_prompt and "Et en dollars" in rewrite_prompt
 
 
