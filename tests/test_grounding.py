@@ -126,3 +126,8 @@ def test_a_figure_spelt_out_in_the_sentence_supports_its_digits() -> None:
     question = "Combien de chroniques racontent la conquête ?"
     assert grounding.support("3", question, "fr", (1.0, 0.0)) is not None
     assert grounding.support("4", question, "fr", (1.0, 0.0)) is None
+
+
+def test_an_amount_without_its_scale_is_not_supported_however_it_is_written() -> None:
+    grounding = Grounding(_quotes("La valorisation de la société atteint 29 milliards de dollars en 2025."), ["fr"])
+    assert grounding.support("29.00", "What is its share price?", "en", (1.0, 0.0)) is None

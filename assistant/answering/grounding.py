@@ -242,7 +242,8 @@ class Grounding:
             question
         ):
             return None
-        if (new_numbers & scaled_numbers(text)) - scaled_numbers(answer):
+        scaled_in_text = {_value(n) for n in scaled_numbers(text)}
+        if ({_value(n) for n in new_numbers} & scaled_in_text) - {_value(n) for n in scaled_numbers(answer)}:
             return None  # "29" for "29 milliards": an amount without its scale is not the amount
         words = set().union(*(self._words[i] for i in group))
         asked = word_set(question)
@@ -264,10 +265,8 @@ class Grounding:
             asked_terms = set(content_terms(question)) | numbers(question)
             held = terms | numbers(text)
             question_share = sum(_found(t, held) for t in asked_terms) / len(asked_terms) if asked_terms else 0.0
-            if asked_terms and not question_share and same_language:
-                # A sentence that shares no word, name or figure with a question in its language is off topic;
-                # across languages the words differ, and the meaning was compared above.
-                return None
+            if asked_terms and not question_share:
+                return None  # a sentence that shares no word, name or figure with the question is off topic
             return Support(group, share, question_share, similarity)
         return None
 
