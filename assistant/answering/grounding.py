@@ -139,7 +139,8 @@ def values(text: str) -> set[str]:
     return {_value(n) for n in numbers(text)} | amounts(text)
 
 
-def _value(figure: str) -> str:
+def _value(figure: str | float) -> str:
+    """A figure as a comparable value: "14.30", "14.3" and 14.3 are alike."""
     return f"{float(figure):.6g}"
 
 
@@ -154,7 +155,7 @@ def amounts(text: str) -> set[str]:
     for match in _SCALED.finditer(_plain_figures(text)):
         scale = _SCALES.get(fold(match.group(2)).rstrip("s")) or _SCALES.get(fold(match.group(2)))
         if scale:
-            found.add(_value(str(float(match.group(1).replace(",", ".")) * scale)))
+            found.add(_value(float(match.group(1).replace(",", ".")) * scale))
     return found
 
 
@@ -238,9 +239,9 @@ class Grounding:
         text = " ".join(self.quotes[i].text for i in group)
         new_numbers = numbers(answer) - numbers(question)
         held_values = values(text)
-        if any(_value(n) not in held_values for n in new_numbers) or not amounts(answer) <= amounts(text) | amounts(
-            question
-        ):
+        if any(_value(n) not in held_values for n in new_numbers):
+            return None
+        if not amounts(answer) <= amounts(text) | amounts(question):
             return None
         scaled_in_text = {_value(n) for n in scaled_numbers(text)}
         if ({_value(n) for n in new_numbers} & scaled_in_text) - {_value(n) for n in scaled_numbers(answer)}:

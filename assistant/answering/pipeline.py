@@ -33,7 +33,7 @@ History = Sequence[tuple[str, str]]
 Retrieve = Callable[[str, int], list[Passage]]
 
 _LANGUAGE_SURE = 0.75
-_WORDS_TO_TELL = 3
+_WORDS_TO_TELL = 3  # a shorter reply ("Henri Lacoste", "1972") does not show its language
 _PREFIX = re.compile(r"^\W*(?:answer|réponse|reponse)\s*:\s*", re.IGNORECASE)
 _MARKERS = re.compile(r"\s*\[[\d,;\s]*\]")
 
@@ -185,7 +185,7 @@ class Answerer:
     def _in_language(self, text: str, language: Lang) -> str | None:
         """The answer in the question's language: as the model wrote it, or translated when it is clearly in
         the other language; a translation that changes a figure is not kept."""
-        if len(text.split()) < 3 or language_scores(text)[language] >= 1 - _LANGUAGE_SURE:
+        if len(text.split()) < _WORDS_TO_TELL or language_scores(text)[language] >= 1 - _LANGUAGE_SURE:
             return text
         translated = " ".join(self.generator.complete(translate_messages(text, language), max_tokens=60).split())
         if not translated or numbers(translated) != numbers(text):
@@ -202,8 +202,8 @@ def _language_of_reply(reply: str, language: Lang) -> Lang:
 
 
 def _article_context(quote: Quote, excerpts: Excerpts) -> str:
-    """What was retrieved of the quoted article: its title and its passages among those shown. A name the
-    question asks about may be in the title ("Patrick Kane") rather than in the quoted passage ("Kane")."""
+    """The quoted passage with its article's title: a name the question asks about may be in the title
+    ("Patrick Kane") rather than in the passage ("Kane")."""
     return " ".join([quote.title, excerpts.blocks[quote.block].text])
 
 
