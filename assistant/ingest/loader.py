@@ -190,6 +190,7 @@ def load_articles(
         if status.st_mtime_ns < now_ns - _RACY_NS:
             loaded.stamps[article.source] = FileStamp(status.st_size, status.st_mtime_ns, text_key)
     loaded.articles = sorted(articles, key=lambda a: a.source)
+    loaded.skipped.sort()  # in the order of the files (each message starts with its file's name)
     return loaded
 
 
