@@ -39,12 +39,17 @@ DATA = Path(__file__).resolve().parent / "data" / "external"
 SYSTEMS = ("ours", "recipe")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
-    parser.add_argument("--systems", nargs="+", choices=SYSTEMS, default=list(SYSTEMS), help="default: both")
+def add_selection(parser: argparse.ArgumentParser) -> None:
+    """The options that choose which of the benchmark's questions are asked."""
     parser.add_argument("--only", default="", metavar="PREFIX", help="sets whose name starts so: piaf, squad, xling")
     parser.add_argument("--limit", type=int, default=0, help="N questions spread evenly over the sets")
     parser.add_argument("--ids", nargs="+", default=[], metavar="ID", help="only these questions")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("--systems", nargs="+", choices=SYSTEMS, default=list(SYSTEMS), help="default: both")
+    add_selection(parser)
     parser.add_argument("--json", type=Path, metavar="OUT", help="write every system's rows and summary here")
     parser.add_argument(
         "--index-dir",

@@ -48,10 +48,10 @@ def test_thousands_separators_do_not_change_a_figure(one: str, other: str) -> No
     assert numbers(one) == numbers(other)
 
 
-def _quotes(*texts: str, source: str = "a.txt") -> list[Quote]:
+def _quotes(*texts: str, source: str = "a.txt", title: str = "Title") -> list[Quote]:
     out, cursor = [], 0
     for text in texts:
-        out.append(Quote(source, "Title", cursor, cursor + len(text), text, 0, (1.0, 0.0)))
+        out.append(Quote(source, title, cursor, cursor + len(text), text, 0, (1.0, 0.0)))
         cursor += len(text) + 1
     return out
 
@@ -108,7 +108,8 @@ def test_a_sentence_that_shares_no_word_with_the_question_does_not_support_it() 
 
 
 @pytest.mark.parametrize(
-    ("written", "figure"), [("onze ans", "11"), ("three chronicles", "3"), ("deux cent mille soldats", "200000")]
+    ("written", "figure"),
+    [("onze ans", "11"), ("three chronicles", "3"), ("deux cent mille soldats", "200000"), ("deux joueurs", "2")],
 )
 def test_figures_written_in_words_are_figures(written: str, figure: str) -> None:
     assert figure in numbers(written)
@@ -131,3 +132,18 @@ def test_a_figure_spelt_out_in_the_sentence_supports_its_digits() -> None:
 def test_an_amount_without_its_scale_is_not_supported_however_it_is_written() -> None:
     grounding = Grounding(_quotes("La valorisation de la société atteint 29 milliards de dollars en 2025."), ["fr"])
     assert grounding.support("29.00", "What is its share price?", "en", (1.0, 0.0)) is None
+
+
+def test_one_written_as_a_word_is_not_a_figure() -> None:
+    # "un", "une" and "one" are articles and pronouns far more often than figures.
+    assert numbers("un joueur, une fois, the one who won") == set()
+
+
+def test_a_name_of_the_answer_may_be_in_the_title_the_sentence_was_read_under() -> None:
+    sentence = "Le bureau a été reconstruit vers la fin du XVIIIe siècle."
+    grounding = Grounding(_quotes(sentence, title="Bourse de Brême"), ["fr"])
+    question = "Quelle pièce a été refaite à la fin du XVIIIe siècle ?"
+    assert grounding.support("Le bureau de Brême", question, "fr", (1.0, 0.0)) is not None
+    assert grounding.support("Le bureau de Hambourg", question, "fr", (1.0, 0.0)) is None
+    # The title vouches for names only: an answer that is just the title is not in the sentence.
+    assert grounding.support("La Bourse", question, "fr", (1.0, 0.0)) is None

@@ -116,6 +116,9 @@ _SCALED_FIGURE = re.compile(r"\d+(?:[.,]\d+)?\s*(?:de\s+|d['’]\s*)?(?:" + "|".
 # (e5 cosine) a sentence in the other language must be when its words cannot be compared.
 WORD_SHARE_MIN = 0.5
 CROSS_LANGUAGE_SIMILARITY_MIN = 0.80
+# Figures written in words are read from two up ("deux joueurs", "two players"): "un", "une" and "one" are
+# more often articles and pronouns than figures.
+_SPELLED_FROM = 1.5
 _PREFIX = 5  # a name and its spelling in the other language share their first letters (Philippe, Philip)
 
 
@@ -129,7 +132,9 @@ def numbers(text: str) -> set[str]:
     "three chronicles") as digits too."""
     plain = _plain_figures(text)
     # "870 millions" is one figure and its scale (see ``amounts``), not 870 and a million.
-    spelled = alpha2digit(alpha2digit(_SCALED_FIGURE.sub(" ", plain), "fr"), "en")
+    spelled = _SCALED_FIGURE.sub(" ", plain)
+    for language in ("fr", "en"):
+        spelled = alpha2digit(spelled, language, threshold=_SPELLED_FROM)
     return {n.replace(",", ".") for n in _NUMBER.findall(plain) + _NUMBER.findall(spelled)}
 
 
@@ -214,6 +219,9 @@ class Grounding:
         self.quotes = list(quotes)
         self.languages = list(languages)
         self._words = [word_set(q.text) for q in self.quotes]
+        # The model reads each sentence under its article's title, where a name may be ("Bourse de Brême" for
+        # "Le bureau a été reconstruit…"): the title's words vouch for names, not for the rest of an answer.
+        self._title_words = [word_set(q.title) for q in self.quotes]
         self._terms = [set(content_terms(q.text)) for q in self.quotes]
 
     def support(self, answer: str, question: str, language: Lang, answer_vector: Sequence[float]) -> Support | None:
@@ -248,9 +256,10 @@ class Grounding:
             return None  # "29" for "29 milliards": an amount without its scale is not the amount
         words = set().union(*(self._words[i] for i in group))
         asked = word_set(question)
-        new_names = [n for n in names(answer, words) if n not in asked]
+        named = words.union(*(self._title_words[i] for i in group))
+        new_names = [n for n in names(answer, named) if n not in asked]
         same_language = all(self.languages[i] == language for i in group)
-        found_names = sum(_found(n, words) for n in new_names)
+        found_names = sum(_found(n, named) for n in new_names)
         # Across languages a name may be translated ("Philip the Fair" for "Philippe le Bel"): half will do.
         if found_names < (len(new_names) if same_language else len(new_names) / 2):
             return None

@@ -15,9 +15,13 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from assistant.errors import BadInputError
 from assistant.evaluation.external_scoring import ExternalQuestion, Quote, Reply, Row, score_reply
+
+if TYPE_CHECKING:
+    from assistant.answering.llm import Generator
 
 logger = logging.getLogger(__name__)
 
@@ -226,16 +230,19 @@ def evaluate_assistant(
     index_dir: Path | None = None,
     on_row: Callable[[int, ExternalQuestion, Row], None] | None = None,
     index_progress: Callable[[int, int, str], None] | None = None,
+    *,
+    generator: Generator | None = None,
 ) -> tuple[list[Row], Summary]:
     """Run the assistant on ``questions`` over ``folder/corpus``, streaming each answer; return the rows and
     their summary. The index (default ``default_index_root()/ours``) is built once and reused by later runs
-    (``index_progress`` follows the build); ``on_row`` is called after each question.
+    (``index_progress`` follows the build); ``on_row`` is called after each question; ``generator`` replaces
+    the configured model (benchmarks/dev_replay.py replays recorded replies through it).
     Raises ``AssistantError`` when a model or the index fails."""
     from assistant.api import Assistant  # noqa: PLC0415  (models load only when this runs)
 
     corpus = folder / "corpus"
     began = time.perf_counter()
-    assistant = Assistant(seeds_dir=corpus, index_dir=index_dir or default_index_root() / "ours")
+    assistant = Assistant(seeds_dir=corpus, index_dir=index_dir or default_index_root() / "ours", generator=generator)
     report = assistant.index(progress=index_progress)
     index_s = time.perf_counter() - began
     logger.info("external index: %s", report.summary())
