@@ -134,10 +134,16 @@ class Assistant:
         # The language model loads (mostly outside Python: the file is mapped, llama.cpp sets up) while the index,
         # the embedding model and the detectors load here: on 2 cores the two overlap.
         failure: list[BaseException] = []
+        # What both threads import is imported first, here: numpy (Chroma's and llama.cpp's), and the answer
+        # stage with LangChain. Two threads importing numpy at once can find it half initialised (ImportError:
+        # "partially initialized module"), as `assistant ask` once did.
+        import numpy  # noqa: F401, PLC0415
+
+        generator = self.generator
 
         def load_generator() -> None:
             try:
-                self.generator.load()
+                generator.load()
             except BaseException as err:  # handed to the caller below
                 failure.append(err)
 

@@ -35,6 +35,7 @@ from assistant.ingest.store import ChromaStore
 
 ROOT = Path(__file__).resolve().parent.parent
 QUESTIONS = 100
+FIRST_SEARCH_RUNS = 3  # fresh processes timed for the first search (embedded store; a server is cold only once)
 
 
 # The measurements, each run by a fresh process: `bench_scale.py --child '{"task": ..., ...}'`.
@@ -203,6 +204,10 @@ def bench_store(store: str, seeds: Path, cache: Path, n: int, answer: bool) -> d
         out["search"] = child("search", cfg)
         if server:
             out["server_search_peak_mb"] = peak_mb(server.process.pid)
+        else:
+            # One fresh process varies by a tenth of a second (imports): the first search is timed in three.
+            again = [child("search", cfg) for _ in range(FIRST_SEARCH_RUNS - 1)]
+            out["search"]["first_runs_s"] = [out["search"]["first_s"], *(r["first_s"] for r in again)]
         if answer:
             print(f"[{store}] timing a first answer", flush=True)
             out["answer"] = child("answer", cfg)
@@ -223,6 +228,14 @@ def _p(ms: list[float], q: float) -> str:
     return f"{ms[min(len(ms) - 1, int(q * len(ms)))]:.1f}"
 
 
+def _first_search(search: dict[str, Any]) -> str:
+    """The first search's time: the median of the fresh processes timed, and their range."""
+    runs = search.get("first_runs_s", [search["first_s"]])
+    if len(runs) == 1:
+        return f"{runs[0]:.2f}"
+    return f"{statistics.median(runs):.2f} ({min(runs):.2f}–{max(runs):.2f})"
+
+
 def _built(key: str, fmt: str) -> Callable[[dict[str, Any]], str]:
     return lambda r: format(r["build"][key], fmt) + " (cached)" * r["build"]["cached"]
 
@@ -235,7 +248,7 @@ ROWS: list[tuple[str, str, Callable[[dict[str, Any]], str]]] = [
     ("no-op update, again (median of 2) (s)", "", lambda r: f"{statistics.median(r['update']['noop_s'][1:]):.2f}"),
     ("adding one article (s)", "≤ 5", lambda r: f"{r['update']['add_s']:.2f}"),
     ("removing it again (s)", "", lambda r: f"{r['update']['remove_s']:.2f}"),
-    ("first search, fresh process: start→result (s)", "≤ 2", lambda r: f"{r['search']['first_s']:.2f}"),
+    ("first search, fresh process: start→result (s)", "≤ 2", lambda r: _first_search(r["search"])),
     ("  of which the first retrieve() call (s)", "", lambda r: f"{r['search']['first_call_s']:.2f}"),
     ("search p50, warm process (ms)", "≤ 50 / ≤ 100", lambda r: _p(r["search"]["search_ms"], 0.5)),
     ("search p95, warm process (ms)", "", lambda r: _p(r["search"]["search_ms"], 0.95)),

@@ -118,7 +118,7 @@ def build_recipe(work: Path, n_batch: int | None) -> tuple[Runnable[str, str], C
     splitter = RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200)
     docs = splitter.create_documents([a.text for a in articles], metadatas=[{"source": a.source} for a in articles])
     store = Chroma.from_documents(
-        docs, E5Embedder(), collection_name="recipe", persist_directory=str(work / "recipe-chroma")
+        docs, E5Embedder().as_langchain(), collection_name="recipe", persist_directory=str(work / "recipe-chroma")
     )
     retriever = store.as_retriever(search_kwargs={"k": RECIPE_TOP_K})
     # n_batch is left at LangChain's default unless asked for: that is what the recipe gets.

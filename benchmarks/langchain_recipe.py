@@ -72,7 +72,9 @@ class ExternalRecipe:
         )
         chunks = splitter.split_documents(docs)
         self.store_dir = recipe_store_dir(store_root, corpus, embedder.model_id)
-        self.db = Chroma(collection_name="recipe", embedding_function=embedder, persist_directory=str(self.store_dir))
+        self.db = Chroma(
+            collection_name="recipe", embedding_function=embedder.as_langchain(), persist_directory=str(self.store_dir)
+        )
         held = len(self.db.get(include=[])["ids"])
         if held == len(chunks):
             print(f"recipe: reusing {self.store_dir} ({held} chunks)", file=sys.stderr, flush=True)

@@ -240,3 +240,33 @@ def test_a_name_the_question_asks_about_may_be_in_the_article_title(
         "Combien de points inscrit Patrick Sharp lors des séries ?"
     )
     assert not wrong.answered, "Sharp is named neither in the passage nor in its title"
+
+
+_CHRONICLES = (
+    "Les chroniques normandes\n\n"
+    "Trois chroniques racontent la conquête normande de l'Italie du Sud au onzième siècle. "
+    "Le royaume de Sicile signe le traité de Melfi avec la papauté en 1059.\n"
+)
+
+
+def test_a_figure_is_said_as_the_article_writes_it(
+    settings: Settings, embedder: HashEmbedder, articles_dir: Path
+) -> None:
+    (articles_dir / "chroniques.txt").write_text(_CHRONICLES, encoding="utf-8")
+    generator = QueuedGenerator(["3 chroniques"])
+    answer = Assistant(settings, embedder=embedder, generator=generator).ask(
+        "Combien de chroniques racontent la conquête normande de l'Italie du Sud ?"
+    )
+    assert answer.answered and answer.text == "Trois chroniques [1]."
+    assert answer.citations[0].quote.startswith("Trois chroniques racontent")
+    _check_exact(answer.citations, articles_dir)
+
+
+def test_a_question_about_what_did_not_happen_is_not_answered_by_what_did(
+    settings: Settings, embedder: HashEmbedder, articles_dir: Path
+) -> None:
+    (articles_dir / "chroniques.txt").write_text(_CHRONICLES, encoding="utf-8")
+    asked = Assistant(settings, embedder=embedder, generator=QueuedGenerator(["En 1059", "En 1059"]))
+    assert asked.ask("Quand le royaume de Sicile a-t-il signé le traité de Melfi ?").answered
+    refused = asked.ask("Quand le royaume de Sicile n'a-t-il pas signé le traité de Melfi ?")
+    assert (refused.answered, refused.text) == (False, DONT_KNOW["fr"])

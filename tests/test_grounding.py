@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 
 from assistant.answering.excerpts import Quote
-from assistant.answering.grounding import Grounding, amounts, missing_from_passages, names, numbers
+from assistant.answering.grounding import (
+    Grounding,
+    amounts,
+    figures_as_written,
+    missing_from_passages,
+    names,
+    numbers,
+    unmet_negation,
+)
 
 
 @pytest.mark.parametrize(
@@ -147,3 +155,43 @@ def test_a_name_of_the_answer_may_be_in_the_title_the_sentence_was_read_under() 
     assert grounding.support("Le bureau de Hambourg", question, "fr", (1.0, 0.0)) is None
     # The title vouches for names only: an answer that is just the title is not in the sentence.
     assert grounding.support("La Bourse", question, "fr", (1.0, 0.0)) is None
+
+
+@pytest.mark.parametrize(
+    ("answer", "sentence", "language", "shown"),
+    [
+        ("3", "Trois chroniques racontent la conquête.", "fr", "Trois"),
+        ("Il avait 11 ans", "Harry a onze ans quand il reçoit Hedwige.", "fr", "Il avait onze ans"),
+        ("22 buts", "Il marque vingt-deux buts en 1990.", "fr", "Vingt-deux buts"),
+        ("In 1990, 3 players", "In 1990 three players left.", "en", "In 1990, three players"),
+        # Written in digits by the sentence: kept as it is, even when the sentence also has it in words.
+        ("3", "Trois fois 3 font neuf.", "fr", "3"),
+        # Only whole figures are rewritten: not part of a decimal or of a larger amount.
+        ("2,5 millions", "Deux millions et demi, soit 2,5 millions.", "fr", "2,5 millions"),
+        ("1", "Une seule équipe.", "fr", "1"),
+    ],
+)
+def test_a_figure_is_shown_as_the_sentence_writes_it(answer: str, sentence: str, language: str, shown: str) -> None:
+    assert figures_as_written(answer, sentence, language) == shown  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("question", "quoted", "unmet"),
+    [
+        ("When did the UK not subscribe to the agreement?", "The UK subscribed to the agreement in 1997.", True),
+        ("Qui n'a pas signé l'accord ?", "Le Royaume-Uni a signé l'accord en 1997.", True),
+        ("Qui ne l'a jamais rencontré ?", "Paul l'a rencontré en 1990.", True),
+        # The sentence denies something too: it may answer.
+        ("Who did not sign the agreement?", "Only the UK did not sign the agreement.", False),
+        ("Qui n'a pas signé l'accord ?", "Le Royaume-Uni a refusé de signer l'accord.", False),
+        ("Which firms haven't commented?", "Google declined to comment.", False),
+        ("Even though Meta doesn't have majority control?", "Même sans contrôle majoritaire, Meta pèse.", False),
+        # A question that is not negated is never refused by this check.
+        ("When did the UK sign the agreement?", "The UK signed the agreement in 1997.", False),
+        ("Quand la note a-t-elle été publiée ?", "La note a été publiée en 1997.", False),
+    ],
+)
+def test_a_question_about_what_did_not_happen_needs_a_negation_in_the_quote(
+    question: str, quoted: str, unmet: bool
+) -> None:
+    assert unmet_negation(question, quoted) is unmet

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+from langchain_core.vectorstores import InMemoryVectorStore
 
 from assistant import Assistant
 from assistant.errors import BadInputError, IndexNotBuiltError
@@ -60,3 +63,42 @@ def test_empty_articles_folder_gives_no_passages(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     assistant = Assistant(seeds_dir=tmp_path / "empty", index_dir=tmp_path / "index", embedder=HashEmbedder())
     assert assistant.retrieve("Meta", k=3) == []
+
+
+def test_the_embedder_serves_a_langchain_vector_store(embedder: HashEmbedder) -> None:
+    store = InMemoryVectorStore(embedder.as_langchain())
+    store.add_texts(["Meta prend 49 % de Scale AI.", "Google quitte Scale AI."])
+    assert [d.page_content for d in store.similarity_search("Google quitte Scale AI.", k=1)] == [
+        "Google quitte Scale AI."
+    ]
+    assert embedder.as_langchain().embed_query("Scale AI") == embedder.embed_query("Scale AI")
+
+
+_SEARCH_ONLY = """
+import sys
+from pathlib import Path
+from assistant import Assistant, Settings
+from assistant.ingest.embedding import ArticleEmbedder
+
+class Letters(ArticleEmbedder):
+    model_id = "letters"
+    def embed_documents(self, texts): return [self.embed_query(t) for t in texts]
+    def embed_query(self, text): return [text.lower().count(c) + 1.0 for c in "abcdefghij"]
+
+assistant = Assistant(Settings(seeds_dir=Path(sys.argv[1]), index_dir=Path(sys.argv[2])), embedder=Letters())
+assistant.index()
+assert assistant.retrieve("Scale AI", 2)
+print(sorted(m for m in ("langchain_core", "llama_cpp", "blingfire") if m in sys.modules))
+"""
+
+
+def test_a_search_loads_neither_langchain_nor_the_language_model(tmp_path: Path, articles_dir: Path) -> None:
+    # What a fresh `assistant search` process pays for: Chroma and the lexical index, not the answer stage.
+    done = subprocess.run(
+        [sys.executable, "-c", _SEARCH_ONLY, str(articles_dir), str(tmp_path / "index")],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    # Indexing splits articles into sentences (blingfire); searching alone would not.
+    assert done.stdout.strip().splitlines()[-1] == "['blingfire']"

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from text_to_num import alpha2digit
+from text_to_num import alpha2digit, text2num
 
 from assistant.answering.excerpts import Quote
 from assistant.ingest.terms import STOPWORDS, content_terms, fold
@@ -119,6 +119,18 @@ CROSS_LANGUAGE_SIMILARITY_MIN = 0.80
 # Figures written in words are read from two up ("deux joueurs", "two players"): "un", "une" and "one" are
 # more often articles and pronouns than figures.
 _SPELLED_FROM = 1.5
+_SPELLED_WORD = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")
+_LONE_INTEGER = re.compile(r"(?<![\d.,\[])\d+(?![\d\]]|[.,]\d)")
+# A question about what did not happen: "not", "never", "n't"; "ne/n' … pas/jamais/plus/point".
+_NEGATED_QUESTION = re.compile(
+    r"\b(?:not|never)\b|n['’]t\b|\b(?:ne|n['’])\s*(?:\S+\s+){0,3}?(?:pas|jamais|plus|point)\b", re.IGNORECASE
+)
+# Any way a sentence can deny, refuse or lack something, in either language.
+_NEGATION = re.compile(
+    r"\b(?:not|no|never|none|nor|neither|without|n['’]t|cannot|lack\w*|fail\w*|refus\w*|declin\w*|absen\w*|"
+    r"ne|n|pas|jamais|aucune?|sans|ni|nul(?:le)?|personne|rien|manqu\w*|échou\w*|absen\w*)\b",
+    re.IGNORECASE,
+)
 _PREFIX = 5  # a name and its spelling in the other language share their first letters (Philippe, Philip)
 
 
@@ -284,6 +296,37 @@ class Grounding:
 def _rank(support: Support) -> tuple[float, float, float, int]:
     """Better support: more of the answer's words, then more of the question's, closer meaning, fewer sentences."""
     return (round(support.word_share, 2), round(support.question_share, 2), support.similarity, -len(support.quotes))
+
+
+def figures_as_written(answer: str, text: str, language: Lang) -> str:
+    """The answer with each figure it writes in digits written as ``text`` (in the same ``language``) writes it
+    in words: "3 [1]" becomes "trois [1]" when the sentence says "trois chroniques" and never "3"."""
+    held_in_digits = {_value(n.replace(",", ".")) for n in _NUMBER.findall(_plain_figures(text))}
+    in_words: dict[str, str] = {}
+    for word in _SPELLED_WORD.findall(text):
+        try:
+            value = text2num(word, language)
+        except ValueError:
+            continue
+        if value >= _SPELLED_FROM and _value(value) not in held_in_digits:
+            in_words.setdefault(_value(value), word)
+    if not in_words:
+        return answer
+
+    def written(match: re.Match[str]) -> str:
+        word = in_words.get(_value(match.group()))
+        if word is None:
+            return match.group()
+        return word[0].upper() + word[1:].lower() if match.start() == 0 else word.lower()
+
+    return _LONE_INTEGER.sub(written, answer)
+
+
+def unmet_negation(question: str, quoted: str) -> bool:
+    """True when the question asks about what did not happen ("When did the UK not subscribe…?", "Qui n'a pas
+    voté ?") and the quoted sentences state no negation of any kind: they say what did happen, which does not
+    answer it."""
+    return bool(_NEGATED_QUESTION.search(question)) and not _NEGATION.search(quoted)
 
 
 def missing_from_passages(question: str, passage_text: str, same_language: bool) -> list[str]:

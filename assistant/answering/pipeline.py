@@ -12,7 +12,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.answering.excerpts import Excerpts, Quote, SentenceVectors, gather_excerpts, reading_list
-from assistant.answering.grounding import Grounding, is_refusal, missing_from_passages, numbers
+from assistant.answering.grounding import (
+    Grounding,
+    figures_as_written,
+    is_refusal,
+    missing_from_passages,
+    numbers,
+    unmet_negation,
+)
 from assistant.answering.language import detect_language, language_scores, other_language
 from assistant.answering.llm import Generator
 from assistant.answering.prompts import (
@@ -155,6 +162,12 @@ class Answerer:
             self.settings.reading_sentences,
             self.settings.reading_chars,
         )
+        return self._read(shown, excerpts, question, language, earlier)
+
+    def _read(
+        self, shown: Sequence[Quote], excerpts: Excerpts, question: str, language: Lang, earlier: str
+    ) -> Found | None:
+        """The model reads ``shown`` and answers; its answer is kept only if a shown sentence supports it."""
         reply = _clean_reply(self.generator.complete(read_messages(shown, question, language, earlier), max_tokens=48))
         if not reply or is_refusal(reply):
             logger.info("the model found no answer to %r", question)
@@ -173,12 +186,17 @@ class Answerer:
         if missing := missing_from_passages(question + " " + earlier, context, same_language):
             logger.info("the passage of %r does not name %s: not an answer", reply, missing)
             return None
+        quoted = " ".join(q.text for q in quotes)
+        if unmet_negation(question, quoted):
+            logger.info("%r asks what did not happen; %r states no negation: not an answer", question, quoted[:60])
+            return None
         if self.settings.answer_check_threshold > 0:
-            quoted = " ".join(q.text for q in quotes)
             p = self.generator.yes_probability(judge_messages(question, quoted, earlier))
             if p < self.settings.answer_check_threshold:
                 logger.info("the model doubts that %r answers %r (p=%.2f)", quoted[:60], question, p)
                 return None
+        if languages[support.quotes[0]] == written_in:
+            reply = figures_as_written(reply, quoted, written_in)
         said = self._in_language(reply, language)
         return Found(said, _citations(quotes, excerpts.blocks)) if said else None
 

@@ -9,8 +9,6 @@ import logging
 import re
 from dataclasses import dataclass
 
-import blingfire
-
 from assistant.types import Article, Chunk
 
 logger = logging.getLogger(__name__)
@@ -56,6 +54,8 @@ def _strip_span(text: str, start: int, end: int) -> tuple[int, int]:
 
 def _sentence_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
     """Sentences of ``text[start:end]`` as absolute spans, found by blingfire."""
+    import blingfire  # noqa: PLC0415  (0.15 s to import: only when articles or passages are split)
+
     piece = text[start:end]
     _, offsets = blingfire.text_to_sentences_and_offsets(piece)
     spans = [_strip_span(text, start + a, start + b) for a, b in offsets]
