@@ -128,7 +128,7 @@ _NEGATED_QUESTION = re.compile(
 # Any way a sentence can deny, refuse or lack something, in either language.
 _NEGATION = re.compile(
     r"\b(?:not|no|never|none|nor|neither|without|n['’]t|cannot|lack\w*|fail\w*|refus\w*|declin\w*|absen\w*|"
-    r"ne|n|pas|jamais|aucune?|sans|ni|nul(?:le)?|personne|rien|manqu\w*|échou\w*|absen\w*)\b",
+    r"ne|n|pas|jamais|aucune?|sans|ni|nul(?:le)?|personne|rien|manqu\w*|échou\w*)\b",
     re.IGNORECASE,
 )
 _PREFIX = 5  # a name and its spelling in the other language share their first letters (Philippe, Philip)
