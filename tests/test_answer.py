@@ -7,8 +7,10 @@ from pathlib import Path
 import pytest
 
 from assistant import Assistant, Settings
+from assistant.answering.excerpts import quotable
 from assistant.answering.prompts import DONT_KNOW
 from assistant.errors import BadInputError
+from assistant.ingest.chunking import sentence_spans
 from assistant.types import Citation
 from tests.fakes import HashEmbedder, QueuedGenerator
 
@@ -54,6 +56,26 @@ def test_the_model_reads_the_closest_sentences_within_the_budget(settings: Setti
     assert sum(len(s) for s in sentences) <= 400 or len(sentences) == 1
     assert any("870 millions" in s for s in sentences)
     assert prompt.endswith("Question: Quels revenus Scale AI prévoit-elle pour 2024 ?\nAnswer in French:")
+
+
+def test_passages_in_the_other_language_are_read_whole(settings: Settings, embedder: HashEmbedder) -> None:
+    # The seed articles are French: an English question's 2 best passages are read whole, sentence after
+    # sentence, with the 2 sentences of the other passages closest to it, while a French question's closest
+    # sentences are read within the budget.
+    one = settings.model_copy(update={"reading_sentences": 1, "reading_passages": 2})
+    generator = QueuedGenerator(["About 870 million dollars", "Environ 870 millions de dollars"])
+    assistant = Assistant(one, embedder=embedder, generator=generator)
+    question = "How much revenue does Scale AI expect for 2024?"
+    assistant.ask(question)
+    shown = [line[2:] for line in generator.last_user_message().splitlines() if line.startswith("- ")]
+    best = assistant.retrieve(question, one.answer_passages)[:2]
+    first = [best[0].text[a:b] for a, b in sentence_spans(best[0].text)]
+    assert len(shown) > 1
+    assert all(" ".join(s.split()) in shown for s in first if quotable(s, best[0].title))
+    assert len([s for s in shown if not any(s in " ".join(p.text.split()) for p in best)]) <= 2
+
+    assistant.ask("Quels revenus Scale AI prévoit-elle pour 2024 ?")
+    assert len([line for line in generator.last_user_message().splitlines() if line.startswith("- ")]) == 1
 
 
 @pytest.mark.parametrize(

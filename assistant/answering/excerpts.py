@@ -145,6 +145,17 @@ def rank_quotes(question: str, question_vector: Sequence[float], quotes: Sequenc
     return [quotes[i] for i in sorted(range(len(quotes)), key=score, reverse=True)[:limit]]
 
 
+def whole_passages(
+    question: str, question_vector: Sequence[float], quotes: Sequence[Quote], passages: int, *, also: int, chars: int
+) -> list[Quote]:
+    """Every quotable sentence of the ``passages`` best passages, as they read, and the ``also`` sentences of
+    the other passages closest to the question (see ``reading_list``), in the order of the articles."""
+    rest = [quote for quote in quotes if quote.block >= passages]
+    closest = reading_list(question, question_vector, rest, also, chars) if also else []
+    chosen = [quote for quote in quotes if quote.block < passages] + closest
+    return sorted(chosen, key=lambda q: (q.block, q.start))
+
+
 def reading_list(
     question: str, question_vector: Sequence[float], quotes: Sequence[Quote], sentences: int, chars: int
 ) -> list[Quote]:

@@ -11,7 +11,14 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from assistant.answering.excerpts import Excerpts, Quote, SentenceVectors, gather_excerpts, reading_list
+from assistant.answering.excerpts import (
+    Excerpts,
+    Quote,
+    SentenceVectors,
+    gather_excerpts,
+    reading_list,
+    whole_passages,
+)
 from assistant.answering.grounding import (
     Grounding,
     figures_as_written,
@@ -43,6 +50,7 @@ _LANGUAGE_SURE = 0.75
 _WORDS_TO_TELL = 3  # a shorter reply ("Henri Lacoste", "1972") does not show its language
 _PREFIX = re.compile(r"^\W*(?:answer|réponse|reponse)\s*:\s*", re.IGNORECASE)
 _MARKERS = re.compile(r"\s*\[[\d,;\s]*\]")
+_ALSO_CLOSEST = 2  # sentences of the other passages read with the best passages whole
 
 
 class AnswerStream:
@@ -155,13 +163,19 @@ class Answerer:
         )
         if not excerpts.quotes:
             return None
-        shown = reading_list(
-            question,
-            self.embedder.embed_query(question),
-            excerpts.quotes,
-            self.settings.reading_sentences,
-            self.settings.reading_chars,
-        )
+        # Sentences are ranked partly by the question's words, which a passage in the other language does not
+        # share: there the model reads the best passages whole (see Settings.reading_passages). Not when reading
+        # a follow-up: its passages were found with the earlier question too, and the sentences closest to
+        # the follow-up itself are the focused reading.
+        # The 2 sentences of the other passages closest to the question come too: the best passages do not
+        # always hold the answer.
+        whole = 0 if earlier else self.settings.reading_passages
+        vector = self.embedder.embed_query(question)
+        chars = self.settings.reading_chars
+        if whole and all(detect_language(b.text, fallback=language) != language for b in excerpts.blocks[:whole]):
+            shown = whole_passages(question, vector, excerpts.quotes, whole, also=_ALSO_CLOSEST, chars=chars)
+        else:
+            shown = reading_list(question, vector, excerpts.quotes, self.settings.reading_sentences, chars)
         return self._read(shown, excerpts, question, language, earlier)
 
     def _read(
