@@ -164,11 +164,9 @@ class Answerer:
         if not excerpts.quotes:
             return None
         # Sentences are ranked partly by the question's words, which a passage in the other language does not
-        # share: there the model reads the best passages whole (see Settings.reading_passages). Not when reading
-        # a follow-up: its passages were found with the earlier question too, and the sentences closest to
-        # the follow-up itself are the focused reading.
-        # The 2 sentences of the other passages closest to the question come too: the best passages do not
-        # always hold the answer.
+        # share: there the model reads the best passages whole (Settings.reading_passages), with the 2 closest
+        # sentences of the others, since the best passages do not always hold the answer. Not for a follow-up:
+        # its passages were found with the earlier question too; the sentences closest to it are more focused.
         whole = 0 if earlier else self.settings.reading_passages
         vector = self.embedder.embed_query(question)
         chars = self.settings.reading_chars
