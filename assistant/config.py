@@ -97,6 +97,13 @@ class Settings(BaseSettings):
     reading_chars: int = Field(
         default=900, ge=100, description="Most characters of sentences the model reads (its main cost)."
     )
+    answer_confidence_min: float = Field(
+        default=0.3,
+        ge=0,
+        le=1,
+        description="An answer is refused when the model chose one of its words with less than this probability "
+        "(0-1; 0 turns the check off; a model that gives no probabilities is not checked).",
+    )
     answer_check_threshold: float = Field(
         default=0.0,
         ge=0,

@@ -22,11 +22,12 @@ import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 from external_eval import DATA, add_selection
 from langchain_core.messages import BaseMessage
 
-from assistant.answering.llm import Generator, make_generator
+from assistant.answering.llm import Completion, Generator, make_generator
 from assistant.config import Settings
 from assistant.evaluation.external import (
     default_index_root,
@@ -67,6 +68,18 @@ class ReplayedGenerator(Generator):
             self._record(key, found)
         return str(found)
 
+    def complete_with_probabilities(
+        self, messages: Sequence[BaseMessage], *, max_tokens: int | None = None
+    ) -> Completion:
+        key = _key("scored", messages, max_tokens)
+        found = self._recorded(key)
+        if found is None:
+            completion = self.model.complete_with_probabilities(messages, max_tokens=max_tokens)
+            self._record(key, [completion.text, completion.tokens])
+            return completion
+        text, tokens = found
+        return Completion(text, tuple((piece, p) for piece, p in tokens))
+
     def yes_probability(self, messages: Sequence[BaseMessage]) -> float:
         key = _key("yes", messages, 0)
         found = self._recorded(key)
@@ -75,12 +88,12 @@ class ReplayedGenerator(Generator):
             self._record(key, found)
         return float(found)
 
-    def _recorded(self, key: str) -> str | float | None:
+    def _recorded(self, key: str) -> Any:
         with self._lock:
             row = self._db.execute("select value from reply where prompt = ?", (key,)).fetchone()
         return None if row is None else json.loads(row[0])
 
-    def _record(self, key: str, value: str | float) -> None:
+    def _record(self, key: str, value: str | float | list[object]) -> None:
         with self._lock:
             self.new_calls += 1
             self._db.execute("insert or replace into reply values (?, ?)", (key, json.dumps(value)))
@@ -98,6 +111,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--show", action="store_true", help="print each question, its gold answer and the reply")
     parser.add_argument("--json", type=Path, metavar="OUT", help="write the rows and the summary here")
     parser.add_argument(
+        "--log-level",
+        default="WARNING",
+        choices=["DEBUG", "INFO", "WARNING"],
+        help="INFO says why each answer was refused",
+    )
+    parser.add_argument(
         "--cache",
         type=Path,
         default=default_index_root().parent / "replies.sqlite3",
@@ -108,7 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=args.log_level, format="%(levelname)s %(name)s: %(message)s")
     if args.limit < 0:
         raise SystemExit(f"--limit must be 0 (all) or more, got {args.limit}")
     questions = select_questions(load_external_questions(DATA), args.only, args.limit, args.ids)

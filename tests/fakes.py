@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator, Sequence
 
 from langchain_core.messages import BaseMessage
 
-from assistant.answering.llm import Generator
+from assistant.answering.llm import Completion, Generator
 from assistant.ingest.embedding import ArticleEmbedder
 from assistant.ingest.terms import fold
 
@@ -59,12 +59,14 @@ class QueuedGenerator(Generator):
         answers: list[str] | None = None,
         model_id: str = "fake-llm",
         judge: Callable[[str], float] | None = None,
+        word_probability: Callable[[str], float] | None = None,
     ) -> None:
         self.answers = deque(answers or [])
         self.prompts: list[list[BaseMessage]] = []
         self.judged: list[str] = []
         self._model_id = model_id
         self.judge = judge or (lambda _prompt: 1.0)
+        self.word_probability = word_probability
 
     @property
     def model_id(self) -> str:
@@ -75,6 +77,16 @@ class QueuedGenerator(Generator):
         text = self.answers.popleft() if self.answers else "NO_ANSWER"
         for start in range(0, len(text), 7):  # a few characters at a time, like a model
             yield text[start : start + 7]
+
+    def complete_with_probabilities(
+        self, messages: Sequence[BaseMessage], *, max_tokens: int | None = None
+    ) -> Completion:
+        """The queued reply, one token a word, each with ``word_probability`` (no probabilities without it)."""
+        text = self.complete(messages, max_tokens=max_tokens)
+        if self.word_probability is None:
+            return Completion(text)
+        words = [w for w in re.split(r"(\s+)", text) if w]
+        return Completion(text, tuple((w, self.word_probability(w)) for w in words))
 
     def yes_probability(self, messages: Sequence[BaseMessage]) -> float:
         """``judge`` applied to the yes/no prompt's last message (every sentence answers, by default)."""

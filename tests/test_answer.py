@@ -126,6 +126,30 @@ def test_the_check_question_refuses_an_answer_the_model_doubts(settings: Setting
     assert Assistant(checked, embedder=embedder, generator=sure).ask("Quels revenus Scale AI prévoit-elle ?").answered
 
 
+def test_an_answer_the_model_hesitated_over_is_refused(settings: Settings, embedder: HashEmbedder) -> None:
+    question = "Quels revenus Scale AI prévoit-elle pour 2024 ?"
+    sure_of = {"Environ": 0.9, "870": 0.8, "millions": 0.95, "de": 0.99, "dollars": 0.97}
+    checked = settings.model_copy(update={"answer_confidence_min": 0.3})
+
+    def ask(probability: dict[str, float], config: Settings = checked) -> bool:
+        reply = ["Environ 870 millions de dollars"]
+        generator = QueuedGenerator(reply, word_probability=lambda w: probability.get(w, 1.0))
+        return Assistant(config, embedder=embedder, generator=generator).ask(question).answered
+
+    assert ask(sure_of)
+    assert not ask({**sure_of, "870": 0.2}), "a figure chosen with 20 % is not an answer"
+    assert ask({**sure_of, " ": 0.01}), "only tokens that hold a letter or a digit count"
+    unchecked = settings.model_copy(update={"answer_confidence_min": 0.0})
+    assert ask({**sure_of, "870": 0.2}, unchecked), "0 turns the check off"
+
+
+def test_a_model_that_gives_no_probabilities_is_not_checked(settings: Settings, embedder: HashEmbedder) -> None:
+    checked = settings.model_copy(update={"answer_confidence_min": 0.9})
+    generator = QueuedGenerator(["Environ 870 millions de dollars"])
+    answer = Assistant(checked, embedder=embedder, generator=generator).ask("Quels revenus Scale AI prévoit-elle ?")
+    assert answer.answered
+
+
 def test_without_the_check_question_the_model_reads_once(assistant: Assistant, generator: QueuedGenerator) -> None:
     generator.answers.append("Environ 870 millions de dollars")
     assert assistant.ask("Quels revenus Scale AI prévoit-elle pour 2024 ?").answered

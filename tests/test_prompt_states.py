@@ -72,3 +72,18 @@ def test_a_restored_state_gives_the_reply_of_a_fresh_prompt(model: tuple[ChatMod
     # llama.cpp's sums depend on how a prompt was split between evaluations (0.37 fresh, 0.39 with the
     # instructions kept by llama.cpp itself, 0.41 restored, for this sentence): the same, within that.
     assert generator.yes_probability(judge_messages(question, _STAKE)) == pytest.approx(judged, abs=0.05)
+
+
+def test_the_reply_with_its_probabilities_is_the_reply_the_model_writes(
+    model: tuple[ChatModelGenerator, list[int]],
+) -> None:
+    generator, _ = model
+    messages = translate_messages(_REVENUE, "en")
+    plain = generator.complete(messages)
+    scored = generator.complete_with_probabilities(messages)
+    assert scored.text == plain, "recording the probabilities does not change what the model writes"
+    assert "".join(piece for piece, _ in scored.tokens) == plain
+    assert all(0 < p <= 1 for _, p in scored.tokens)
+    # The figures are copied from the sentence: the model is sure of them, not of every word of its wording.
+    figures = [p for piece, p in scored.tokens if piece.strip().isdigit()]
+    assert figures and min(figures) > 0.9

@@ -13,6 +13,7 @@ import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,15 @@ logger = logging.getLogger(__name__)
 # Requests in flight to a model server when llm_concurrency is not set: llama.cpp's server runs 4 sequences
 # at once by default (--parallel) and vLLM batches many more.
 SERVER_CONCURRENCY = 4
+
+
+@dataclass(frozen=True)
+class Completion:
+    """A whole reply with, when the model gives them, its tokens and the probability of each as it was chosen
+    (empty when it does not: a generator or server that gives no probabilities)."""
+
+    text: str
+    tokens: tuple[tuple[str, float], ...] = ()
 
 
 class Generator(ABC):
@@ -56,6 +66,12 @@ class Generator(ABC):
         """The whole reply."""
         return "".join(self.stream(messages, max_tokens=max_tokens))
 
+    def complete_with_probabilities(
+        self, messages: Sequence[BaseMessage], *, max_tokens: int | None = None
+    ) -> Completion:
+        """The whole reply with the probability of each of its tokens; this default gives none."""
+        return Completion(self.complete(messages, max_tokens=max_tokens))
+
     def yes_probability(self, messages: Sequence[BaseMessage]) -> float:
         """How likely the reply to a yes/no prompt is "yes", from 0 to 1.
 
@@ -78,6 +94,7 @@ class ChatModelGenerator(Generator):
     _shared: dict[str, BaseChatModel] = {}  # noqa: RUF012  (one model per process, by id)
     _states: dict[str, PromptStates] = {}  # noqa: RUF012  (and its kept prompt states)
     _slots: dict[tuple[str, int], threading.BoundedSemaphore] = {}  # noqa: RUF012  (its calls in flight)
+    _without_probabilities: set[str] = set()  # noqa: RUF012  (servers that refused to give them)
     _shared_lock = threading.Lock()
 
     def __init__(
@@ -132,6 +149,10 @@ class ChatModelGenerator(Generator):
             return states
 
     def stream(self, messages: Sequence[BaseMessage], *, max_tokens: int | None = None) -> Iterator[str]:
+        return self._pieces(messages, max_tokens)
+
+    def _pieces(self, messages: Sequence[BaseMessage], max_tokens: int | None, **options: Any) -> Iterator[str]:
+        """The reply's pieces; ``options`` go to the chat model's call."""
         model = self.chat_model()
         states = self._prompt_states(model)
         kwargs: dict[str, Any] = {"max_tokens": max_tokens} if max_tokens else {}
@@ -143,7 +164,7 @@ class ChatModelGenerator(Generator):
             if states is not None:
                 states.restore(_kind(messages))
             try:
-                for chunk in model.stream(list(messages), **kwargs):
+                for chunk in model.stream(list(messages), **kwargs, **options):
                     text = chunk.content if isinstance(chunk.content, str) else ""
                     if text:
                         yield text
@@ -157,6 +178,54 @@ class ChatModelGenerator(Generator):
             except Exception as err:
                 _raise_if_unreachable(err)
                 raise
+
+    def complete_with_probabilities(
+        self, messages: Sequence[BaseMessage], *, max_tokens: int | None = None
+    ) -> Completion:
+        client = getattr(self.chat_model(), "client", None)
+        if client is None or not hasattr(client, "create_chat_completion"):
+            return self._server_completion(messages, max_tokens)
+        # llama.cpp decodes greedily (temperature 0): each chosen token is the most likely one, so its
+        # probability is the largest of the distribution the logits processor sees.
+        chosen: list[tuple[int, float]] = []
+
+        def record(_ids: Any, scores: Any) -> Any:
+            logits = np.asarray(scores, dtype=np.float64)
+            best = int(logits.argmax())
+            chosen.append((best, float(1.0 / np.exp(logits - logits[best]).sum())))
+            return scores
+
+        text = "".join(self._pieces(messages, max_tokens, logits_processor=[record]))
+        tokens = []
+        for token, p in chosen:
+            piece = client.detokenize([token])  # empty for the end of the reply (a special token)
+            if not piece:
+                break
+            tokens.append((piece.decode("utf-8", errors="replace"), p))
+        return Completion(text, tuple(tokens))
+
+    def _server_completion(self, messages: Sequence[BaseMessage], max_tokens: int | None) -> Completion:
+        """The reply of a server, with the probabilities it gives (an OpenAI-compatible ``logprobs``); a server
+        that refuses to give them (llama-cpp-python's, for one) is asked for the reply alone from then on."""
+        if self._model_id in self._without_probabilities:
+            return Completion(self.complete(messages, max_tokens=max_tokens))
+        model = self.chat_model()
+        kwargs: dict[str, Any] = {"max_tokens": max_tokens} if max_tokens else {}
+        refused: Exception | None = None
+        with self._calls:
+            try:
+                # top_logprobs too: llama-cpp-python's server gives no probabilities without it.
+                reply = model.invoke(list(messages), logprobs=True, top_logprobs=1, **kwargs)
+            except Exception as err:
+                _raise_if_unreachable(err)
+                refused = err
+        if refused is not None:
+            logger.warning("the model server gives no token probabilities (%s)", _first_line(refused))
+            self._without_probabilities.add(self._model_id)
+            return Completion(self.complete(messages, max_tokens=max_tokens))
+        content = (reply.response_metadata.get("logprobs") or {}).get("content") or []
+        tokens = tuple((str(t.get("token", "")), float(np.exp(t["logprob"]))) for t in content if "logprob" in t)
+        return Completion(reply.content if isinstance(reply.content, str) else "", tokens)
 
     def yes_probability(self, messages: Sequence[BaseMessage]) -> float:
         model = self.chat_model()

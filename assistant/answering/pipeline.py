@@ -11,6 +11,8 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from langchain_core.messages import BaseMessage
+
 from assistant.answering.excerpts import (
     Excerpts,
     Quote,
@@ -28,7 +30,7 @@ from assistant.answering.grounding import (
     unmet_negation,
 )
 from assistant.answering.language import detect_language, language_scores, other_language
-from assistant.answering.llm import Generator
+from assistant.answering.llm import Completion, Generator
 from assistant.answering.prompts import (
     DONT_KNOW,
     OTHER_LANGUAGE_NOTE,
@@ -180,9 +182,8 @@ class Answerer:
         self, shown: Sequence[Quote], excerpts: Excerpts, question: str, language: Lang, earlier: str
     ) -> Found | None:
         """The model reads ``shown`` and answers; its answer is kept only if a shown sentence supports it."""
-        reply = _clean_reply(self.generator.complete(read_messages(shown, question, language, earlier), max_tokens=48))
-        if not reply or is_refusal(reply):
-            logger.info("the model found no answer to %r", question)
+        reply = self._reply(read_messages(shown, question, language, earlier), question)
+        if reply is None:
             return None
         languages = [detect_language(q.text, fallback=language) for q in shown]
         grounding = Grounding(shown, languages)
@@ -212,6 +213,27 @@ class Answerer:
         said = self._in_language(reply, language)
         return Found(said, _citations(quotes, excerpts.blocks)) if said else None
 
+    def _reply(self, messages: list[BaseMessage], question: str) -> str | None:
+        """The model's answer on one line; None when it finds none or hesitated over it."""
+        completion = self.generator.complete_with_probabilities(messages, max_tokens=48)
+        reply = _clean_reply(completion.text)
+        if not reply or is_refusal(reply):
+            logger.info("the model found no answer to %r", question)
+            return None
+        return None if self._hesitated(completion, reply) else reply
+
+    def _hesitated(self, completion: Completion, reply: str) -> bool:
+        """Whether the model chose a word of its reply with less than ``answer_confidence_min`` probability:
+        on the dev questions, such answers were wrong twice as often as right."""
+        confidence = answer_confidence(completion)
+        if confidence is None:
+            return False
+        logger.info("the model wrote %r, each word with probability %.2f or more", reply, confidence)
+        if confidence >= self.settings.answer_confidence_min:
+            return False
+        logger.info("the model hesitated over %r: not an answer", reply)
+        return True
+
     def _in_language(self, text: str, language: Lang) -> str | None:
         """The answer in the question's language: as the model wrote it, or translated when it is clearly in
         the other language; a translation that changes a figure is not kept."""
@@ -222,6 +244,20 @@ class Answerer:
             logger.warning("could not translate %r into %s: %r", text, language, translated)
             return None
         return translated
+
+
+def answer_confidence(completion: Completion) -> float | None:
+    """The lowest probability among the tokens of the reply's first line that hold a letter or a digit: how
+    sure the model was of the least sure word it wrote. None when the model gave no probabilities."""
+    lowest: float | None = None
+    written = ""
+    for piece, p in completion.tokens:
+        if "\n" in piece and written.strip():
+            break
+        written += piece
+        if any(c.isalnum() for c in piece):
+            lowest = p if lowest is None else min(lowest, p)
+    return lowest
 
 
 def _language_of_reply(reply: str, language: Lang) -> Lang:
