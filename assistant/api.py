@@ -19,7 +19,7 @@ from assistant.search.retriever import HybridRetriever
 from assistant.types import Answer, IndexReport, Passage
 
 if TYPE_CHECKING:
-    from assistant.answering.llm import Generator
+    from assistant.answering.generator import Generator
     from assistant.answering.pipeline import Answerer, AnswerStream, History
 
 logger = logging.getLogger(__name__)
@@ -89,7 +89,7 @@ class Assistant:
         """The language model that writes answers (built from the settings on first use when not given)."""
         with self._building:
             if self._generator is None:
-                from assistant.answering.llm import make_generator  # noqa: PLC0415
+                from assistant.answering.models import make_generator  # noqa: PLC0415
 
                 self._generator = make_generator(self.settings)
             return self._generator

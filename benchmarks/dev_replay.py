@@ -27,7 +27,8 @@ from typing import Any
 from external_eval import DATA, add_selection
 from langchain_core.messages import BaseMessage
 
-from assistant.answering.llm import Completion, Generator, make_generator
+from assistant.answering.generator import Completion, Generator
+from assistant.answering.models import make_generator
 from assistant.config import Settings
 from assistant.evaluation.external import (
     default_index_root,

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from assistant.answering.excerpts import Quote
-from assistant.answering.llm import make_generator
+from assistant.answering.models import make_generator
 from assistant.answering.prompts import read_messages
 from assistant.config import Settings
 

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator, Sequence
 
 from langchain_core.messages import BaseMessage
 
-from assistant.answering.llm import Completion, Generator
+from assistant.answering.generator import Completion, Generator
 from assistant.ingest.embedding import ArticleEmbedder
 from assistant.ingest.terms import fold
 

@@ -23,7 +23,8 @@ from langchain_core.outputs import ChatGeneration, ChatResult
 from pydantic import ConfigDict
 
 from assistant import Assistant, Settings
-from assistant.answering.llm import SERVER_CONCURRENCY, ChatModelGenerator, make_generator
+from assistant.answering.llm import ChatModelGenerator
+from assistant.answering.models import SERVER_CONCURRENCY, make_generator
 from assistant.types import Answer, Passage
 from assistant.web import WebChat, build_demo
 from assistant.web.ui import ASSISTANT_QUEUE, INDEX_QUEUE

@@ -24,7 +24,8 @@ import pytest
 from langchain_core.messages import BaseMessage
 
 from assistant import Assistant, Settings
-from assistant.answering.llm import Generator, make_generator
+from assistant.answering.generator import Generator
+from assistant.answering.models import make_generator
 from assistant.ingest.loader import load_articles
 from assistant.model_files import ensure_default_model
 from assistant.types import Answer

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from assistant import Assistant, Settings
-from assistant.answering.llm import make_generator
+from assistant.answering.models import make_generator
 from assistant.answering.prompts import translate_messages
 from assistant.errors import ModelUnavailableError
 from assistant.ingest.loader import load_articles

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from assistant import Settings
-from assistant.answering.llm import ChatModelGenerator, make_generator
+from assistant.answering.llm import ChatModelGenerator
+from assistant.answering.models import make_generator
 from assistant.answering.prompts import judge_messages, translate_messages
 
 _REVENUE = (

@@ -1,85 +1,28 @@
-"""The generative model: the embedded GGUF through llama.cpp, or any OpenAI-compatible server.
+"""The generative model as a LangChain chat model: the embedded GGUF through llama.cpp, or any
+OpenAI-compatible server.
 
-Both are LangChain chat models. The model is built on first use and shared by the whole process. The
-embedded model writes one reply at a time (llama-cpp-python's ``Llama`` has one context and is not
-thread-safe); a server writes several at once, as many as ``llm_concurrency`` says.
+The model is built on first use and shared by the whole process. The embedded model writes one reply at a
+time (llama-cpp-python's ``Llama`` has one context and is not thread-safe); a server writes several at once,
+as many as ``llm_concurrency`` says.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
-from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import BaseMessage
 
+from assistant.answering.generator import Completion, Generator
 from assistant.answering.prompt_states import PromptStates
-from assistant.config import Settings
 from assistant.errors import ModelUnavailableError
 
 logger = logging.getLogger(__name__)
-
-# Requests in flight to a model server when llm_concurrency is not set: llama.cpp's server runs 4 sequences
-# at once by default (--parallel) and vLLM batches many more.
-SERVER_CONCURRENCY = 4
-
-
-@dataclass(frozen=True)
-class Completion:
-    """A whole reply with, when the model gives them, its tokens and the probability of each as it was chosen
-    (empty when it does not: a generator or server that gives no probabilities)."""
-
-    text: str
-    tokens: tuple[tuple[str, float], ...] = ()
-
-
-class Generator(ABC):
-    """Turns chat messages into text, as a stream of pieces."""
-
-    @property
-    @abstractmethod
-    def model_id(self) -> str:
-        """Which model answers."""
-
-    @abstractmethod
-    def stream(self, messages: Sequence[BaseMessage], *, max_tokens: int | None = None) -> Iterator[str]:
-        """The reply, piece by piece, as the model writes it."""
-
-    @property
-    def concurrency(self) -> int:
-        """How many calls may run at the same time (from different threads); the web chat answers that many
-        questions at once. One unless a generator says it can do more."""
-        return 1
-
-    def load(self) -> None:  # noqa: B027  (optional: a model with nothing to load does nothing)
-        """Get ready to answer (load the model) now rather than on the first call."""
-
-    def complete(self, messages: Sequence[BaseMessage], *, max_tokens: int | None = None) -> str:
-        """The whole reply."""
-        return "".join(self.stream(messages, max_tokens=max_tokens))
-
-    def complete_with_probabilities(
-        self, messages: Sequence[BaseMessage], *, max_tokens: int | None = None
-    ) -> Completion:
-        """The whole reply with the probability of each of its tokens; this default gives none."""
-        return Completion(self.complete(messages, max_tokens=max_tokens))
-
-    def yes_probability(self, messages: Sequence[BaseMessage]) -> float:
-        """How likely the reply to a yes/no prompt is "yes", from 0 to 1.
-
-        This default reads the first word of a short reply (0 or 1); models that expose their token
-        probabilities give a graded answer.
-        """
-        reply = self.complete(messages, max_tokens=3).strip().lower()
-        return 1.0 if reply.startswith(("yes", "oui")) else 0.0
 
 
 class ChatModelGenerator(Generator):
@@ -220,7 +163,7 @@ class ChatModelGenerator(Generator):
                 _raise_if_unreachable(err)
                 refused = err
         if refused is not None:
-            logger.warning("the model server gives no token probabilities (%s)", _first_line(refused))
+            logger.warning("the model server gives no token probabilities (%s)", first_line(refused))
             self._without_probabilities.add(self._model_id)
             return Completion(self.complete(messages, max_tokens=max_tokens))
         content = (reply.response_metadata.get("logprobs") or {}).get("content") or []
@@ -315,97 +258,10 @@ def _is_connection_error(err: Exception) -> bool:
     return bool(names & {"APIConnectionError", "ConnectError", "ConnectionError", "APITimeoutError"})
 
 
-def _llama_cpp_model(path: Path, settings: Settings) -> BaseChatModel:
-    try:
-        from langchain_community.chat_models import ChatLlamaCpp  # noqa: PLC0415
-    except ImportError as err:
-        raise ModelUnavailableError(f"llama-cpp-python is not installed ({err}); run 'make run' to install it") from err
-    from assistant.model_files import check_gguf_file  # noqa: PLC0415
-
-    check_gguf_file(path)
-    try:
-        model = ChatLlamaCpp(
-            model_path=str(path),
-            n_ctx=settings.llm_context,
-            n_threads=settings.llm_threads or os.cpu_count() or 2,
-            n_batch=512,
-            temperature=0.0,
-            # ChatLlamaCpp's default 1.1 penalises the prompt's last tokens, i.e. the words an answer should
-            # copy from the sentences it read: on 4 dev questions it changed 2 right answers into wrong ones.
-            repeat_penalty=1.0,
-            max_tokens=settings.max_answer_tokens,
-            seed=0,
-            verbose=False,
-        )
-    except (ValueError, RuntimeError) as err:
-        raise ModelUnavailableError(
-            f"cannot load the model {str(path)!r} (llama.cpp: {_first_line(err)}); "
-            "is it a complete GGUF file? Fix ASSISTANT_LLM_MODEL_PATH, or unset it to use the packaged model"
-        ) from err
-    # No LlamaRAMCache: its saved states hold a copy of the logits (hundreds of MB each) that its capacity
-    # does not count. llama.cpp already reuses the longest common prefix with the previous prompt, so the
-    # fixed system part of consecutive answer prompts is evaluated once.
-    return model
-
-
-def _first_line(err: Exception) -> str:
+def first_line(err: Exception) -> str:
     """The gist of a (pydantic-wrapped) loading error, on one line."""
     text = str(err)
     marker = "Received error "
     if marker in text:
         text = text.split(marker, 1)[1]
     return text.strip().splitlines()[0].split(" [type=")[0] if text.strip() else type(err).__name__
-
-
-def _openai_model(settings: Settings) -> BaseChatModel:
-    from langchain_openai import ChatOpenAI  # noqa: PLC0415
-
-    return ChatOpenAI(
-        base_url=settings.llm_url,
-        api_key=settings.llm_api_key,  # type: ignore[arg-type]
-        model=settings.llm_model,
-        temperature=0.0,
-        max_completion_tokens=settings.max_answer_tokens,
-        timeout=settings.llm_timeout,
-        max_retries=1,
-    )
-
-
-def model_concurrency(settings: Settings) -> int:
-    """How many replies the model the settings name writes at once: ``llm_concurrency`` (default
-    ``SERVER_CONCURRENCY``) for a server, always 1 for the embedded model."""
-    if settings.llm_url:
-        return settings.llm_concurrency or SERVER_CONCURRENCY
-    if settings.llm_concurrency not in (None, 1):
-        logger.warning(
-            "llm_concurrency=%d is ignored: the embedded model writes one answer at a time "
-            "(set ASSISTANT_LLM_URL to answer through a server)",
-            settings.llm_concurrency,
-        )
-    return 1
-
-
-def make_generator(settings: Settings) -> Generator:
-    """The generator the settings name; the model is loaded (and assembled, if needed) on first use."""
-    if settings.llm_url:
-        return ChatModelGenerator(
-            f"openai:{settings.llm_model}@{settings.llm_url}",
-            lambda: _openai_model(settings),
-            timeout=settings.llm_timeout,
-            concurrency=model_concurrency(settings),
-        )
-
-    def resolve_path() -> Path:
-        if settings.llm_model_path is not None:
-            return settings.llm_model_path
-        from assistant.model_files import ensure_default_model  # noqa: PLC0415
-
-        return ensure_default_model(settings.llm_model_dir)
-
-    name = settings.llm_model_path.name if settings.llm_model_path else "qwen2.5-coder-1.5b-instruct-q4_k_m"
-    return ChatModelGenerator(
-        f"llama-cpp:{name}",
-        lambda: _llama_cpp_model(resolve_path(), settings),
-        timeout=settings.llm_timeout,
-        concurrency=model_concurrency(settings),
-    )

@@ -21,6 +21,7 @@ from assistant.answering.excerpts import (
     reading_list,
     whole_passages,
 )
+from assistant.answering.generator import Completion, Generator
 from assistant.answering.grounding import (
     Grounding,
     figures_as_written,
@@ -30,7 +31,6 @@ from assistant.answering.grounding import (
     unmet_negation,
 )
 from assistant.answering.language import detect_language, language_scores, other_language
-from assistant.answering.llm import Completion, Generator
 from assistant.answering.prompts import (
     DONT_KNOW,
     OTHER_LANGUAGE_NOTE,

@@ -21,7 +21,7 @@ from assistant.errors import BadInputError
 from assistant.evaluation.external_scoring import ExternalQuestion, Quote, Reply, Row, score_reply
 
 if TYPE_CHECKING:
-    from assistant.answering.llm import Generator
+    from assistant.answering.generator import Generator
 
 logger = logging.getLogger(__name__)
 
