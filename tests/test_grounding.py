@@ -104,6 +104,13 @@ def test_an_answer_that_only_repeats_the_question_is_not_supported() -> None:
     assert grounding.support("Où Dupont capitule-t-il ?", "Où Dupont capitule-t-il ?", "fr", (1.0, 0.0)) is None
 
 
+def test_an_answer_made_of_the_questions_words_in_a_new_order_is_an_answer() -> None:
+    grounding = Grounding(_quotes("The town they founded north of New York was named New Rochelle."), ["en"])
+    question = "Which town of New York state did they name after La Rochelle?"
+    assert grounding.support("New Rochelle", question, "en", (1.0, 0.0)) is not None
+    assert grounding.support("La Rochelle", question, "en", (1.0, 0.0)) is None
+
+
 def test_an_amount_without_its_scale_is_not_supported() -> None:
     grounding = Grounding(_quotes("La valorisation de la société atteint 29 milliards de dollars en 2025."), ["fr"])
     assert grounding.support("29", "What was its share price in 2025?", "en", (1.0, 0.0)) is None

@@ -12,6 +12,7 @@ import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 from text_to_num import alpha2digit, text2num
@@ -281,8 +282,8 @@ class Grounding:
         share = sum(_found(t, terms) for t in new_terms) / len(new_terms) if new_terms else 1.0
         vector = np.mean([np.asarray(self.quotes[i].vector) for i in group], axis=0)
         similarity = float(vector @ np.asarray(answer_vector) / (np.linalg.norm(vector) or 1.0))
-        if not new_terms and not new_numbers:
-            return None  # the answer only repeats the question
+        if not new_terms and not new_numbers and _pairs(answer) <= _pairs(question):
+            return None  # the answer only repeats the question (its words, and in the question's order)
         if share >= WORD_SHARE_MIN or (not same_language and similarity >= CROSS_LANGUAGE_SIMILARITY_MIN):
             asked_terms = set(content_terms(question)) | numbers(question)
             held = terms | numbers(text)
@@ -291,6 +292,12 @@ class Grounding:
                 return None  # a sentence that shares no word, name or figure with the question is off topic
             return Support(group, share, question_share, similarity)
         return None
+
+
+def _pairs(text: str) -> set[tuple[str, ...]]:
+    """The text's consecutive content words, in pairs: "New Rochelle" is not in "New York … La Rochelle"."""
+    terms = content_terms(text)
+    return set(pairwise(terms))
 
 
 def _rank(support: Support) -> tuple[float, float, float, int]:
