@@ -13,6 +13,7 @@ from assistant.answering.grounding import (
     names,
     numbers,
     unmet_negation,
+    word_set,
 )
 
 
@@ -97,6 +98,13 @@ def test_what_the_question_names_must_be_in_the_passage() -> None:
     assert missing_from_passages("Qui Zorglub bat-il ?", passage, same_language=True) == ["zorglub"]
     # Across languages a name may be translated; figures may not.
     assert missing_from_passages("Whom did Robert the Bruce defeat?", passage, same_language=False) == []
+
+
+def test_an_acronym_is_found_spelt_out() -> None:
+    passage = "The government of the United Kingdom was controlled by the Conservative Party."
+    assert missing_from_passages("Who controlled the UK's government?", passage, same_language=True) == []
+    assert missing_from_passages("Who controlled the USA's government?", passage, same_language=True) == ["usa"]
+    assert "fifa" in word_set("La Fédération Internationale de Football Association siège à Zurich.")
 
 
 def test_an_answer_that_only_repeats_the_question_is_not_supported() -> None:

@@ -132,6 +132,8 @@ _NEGATION = re.compile(
     r"ne|n|pas|jamais|aucune?|sans|ni|nul(?:le)?|personne|rien|manqu\w*|échou\w*)\b",
     re.IGNORECASE,
 )
+_LETTERS = re.compile(r"[^\W\d_]+|\S")
+_ACRONYM_WORDS = 5
 _PREFIX = 5  # a name and its spelling in the other language share their first letters (Philippe, Philip)
 
 
@@ -188,8 +190,28 @@ def scaled_numbers(text: str) -> set[str]:
 
 
 def word_set(text: str) -> set[str]:
-    """The text's words, folded, possessives removed: what names are looked up in."""
-    return {fold(w).strip(".-") for w in _WORD.findall(_POSSESSIVE.sub("", text))}
+    """The text's words, folded, possessives removed, and the initials of its runs of capitalised words
+    ("uk" for "United Kingdom"): what names are looked up in."""
+    plain = _POSSESSIVE.sub("", text)
+    return {fold(w).strip(".-") for w in _WORD.findall(plain)} | _initials(plain)
+
+
+def _initials(text: str) -> set[str]:
+    """The initials of every run of two to five capitalised words, stop words between them skipped: what an
+    acronym of them would be ("uk" for "United Kingdom", "onu" for "Organisation des Nations unies")."""
+    found: set[str] = set()
+    run: list[str] = []
+    for word in [*_LETTERS.findall(text), "."]:
+        if fold(word) in STOPWORDS:
+            continue
+        if word[0].isupper():
+            run.append(word)
+            continue
+        for i in range(len(run)):
+            for j in range(i + 2, min(len(run), i + _ACRONYM_WORDS) + 1):
+                found.add(fold("".join(w[0] for w in run[i:j])))
+        run = []
+    return found
 
 
 def names(text: str, known: set[str]) -> list[str]:
