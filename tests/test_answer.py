@@ -109,6 +109,33 @@ def test_an_english_answer_is_supported_by_a_french_sentence_with_the_same_figur
     _check_exact(answer.citations, articles_dir)
 
 
+class _YesNearEverything(HashEmbedder):
+    """As the real e5 model can be: a bare "Yes" as close in meaning as can be to a French sentence."""
+
+    def embed_query(self, text: str) -> list[float]:
+        sentence = (
+            f"Malgré les défis actuels, {_REVENUE}, dont environ 150 millions de dollars provenant du seul Google."
+        )
+        return super().embed_query(sentence if text.strip(" .").lower() in {"yes", "no"} else text)
+
+
+@pytest.mark.parametrize("reply", ["Yes", "YES.", "No"])
+def test_a_bare_yes_or_no_is_not_an_answer(settings: Settings, reply: str) -> None:
+    # No sentence can be checked to say yes: the fact said with it can.
+    assistant = Assistant(settings, embedder=_YesNearEverything(), generator=QueuedGenerator([reply]))
+    assert not assistant.ask("Does Scale AI expect about 870 million dollars of revenue for 2024?").answered
+
+
+def test_a_yes_is_said_with_the_fact_that_a_sentence_holds(
+    assistant: Assistant, generator: QueuedGenerator, articles_dir: Path
+) -> None:
+    generator.answers.append("Oui, environ 870 millions de dollars")
+    answer = assistant.ask("Scale AI prévoit-elle des revenus pour 2024 ?")
+    assert answer.text == "Oui, environ 870 millions de dollars [1]."
+    assert "870 millions" in answer.citations[0].quote
+    _check_exact(answer.citations, articles_dir)
+
+
 def test_a_question_naming_what_no_passage_names_is_refused(assistant: Assistant, generator: QueuedGenerator) -> None:
     # The model answers with a figure of the articles, but they say nothing of Zorglub.
     generator.answers.append("Environ 870 millions de dollars")

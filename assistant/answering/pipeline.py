@@ -39,6 +39,7 @@ from assistant.answering.prompts import (
     rewrite_messages,
     translate_messages,
 )
+from assistant.answering.question_form import asks_yes_or_no, without_yes_or_no
 from assistant.config import Settings
 from assistant.ingest.embedding import ArticleEmbedder
 from assistant.types import Answer, Citation, Lang, Passage
@@ -187,9 +188,11 @@ class Answerer:
             return None
         languages = [detect_language(q.text, fallback=language) for q in shown]
         grounding = Grounding(shown, languages)
+        # A yes or a no is not in any sentence: the fact said with it is what a sentence must hold.
+        fact = without_yes_or_no(reply) if asks_yes_or_no(question) else reply
         # The model sometimes answers in the other language: its words are compared as written.
-        written_in = _language_of_reply(reply, language)
-        support = grounding.support(reply, question, written_in, self.embedder.embed_query(reply))
+        written_in = _language_of_reply(fact, language)
+        support = grounding.support(fact, question, written_in, self.embedder.embed_query(fact))
         if support is None:
             logger.info("dropped an answer no shown sentence supports: %r", reply)
             return None
@@ -219,6 +222,9 @@ class Answerer:
         reply = _clean_reply(completion.text)
         if not reply or is_refusal(reply):
             logger.info("the model found no answer to %r", question)
+            return None
+        if asks_yes_or_no(question) and not without_yes_or_no(reply):
+            logger.info("the model said only %r: a bare yes or no cannot be checked", reply)
             return None
         return None if self._hesitated(completion, reply) else reply
 
