@@ -136,6 +136,12 @@ def test_a_yes_is_said_with_the_fact_that_a_sentence_holds(
     _check_exact(answer.citations, articles_dir)
 
 
+def test_a_question_asking_how_much_is_answered_with_a_figure(assistant: Assistant, generator: QueuedGenerator) -> None:
+    generator.answers.extend(["Des revenus malgré les défis actuels", "Environ 870 millions de dollars"])
+    assert not assistant.ask("Combien Scale AI prévoit-elle de revenus pour 2024 ?").answered
+    assert assistant.ask("Combien Scale AI prévoit-elle de revenus pour 2024 ?").answered
+
+
 def test_a_question_naming_what_no_passage_names_is_refused(assistant: Assistant, generator: QueuedGenerator) -> None:
     # The model answers with a figure of the articles, but they say nothing of Zorglub.
     generator.answers.append("Environ 870 millions de dollars")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.answering.question_form import asks_yes_or_no, without_yes_or_no
+from assistant.answering.question_form import asks_a_quantity, asks_yes_or_no, without_yes_or_no
 
 
 @pytest.mark.parametrize(
@@ -42,3 +42,19 @@ def test_the_fact_is_what_follows_the_yes_or_the_no() -> None:
     assert without_yes_or_no("No, the second largest") == "the second largest"
     assert without_yes_or_no("Oui.") == ""
     assert without_yes_or_no("Nonante ans") == "Nonante ans"
+
+
+@pytest.mark.parametrize(
+    ("question", "quantity"),
+    [
+        ("Quelle part de Scale AI Meta a-t-elle prise ?", True),
+        ("And how much of that comes from Google?", True),
+        ("Combien de salariés compte Scale AI ?", True),
+        ("What percentage of Scale AI is Meta taking?", True),
+        ("Quelle partie du contrat Google a-t-il rompue ?", False),
+        ("How did Meta pay?", False),
+        ("Who owns how much of Scale AI?", False),
+    ],
+)
+def test_a_question_that_asks_how_much(question: str, quantity: bool) -> None:
+    assert asks_a_quantity(question) is quantity

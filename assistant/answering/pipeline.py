@@ -39,7 +39,7 @@ from assistant.answering.prompts import (
     rewrite_messages,
     translate_messages,
 )
-from assistant.answering.question_form import asks_yes_or_no, without_yes_or_no
+from assistant.answering.question_form import asks_a_quantity, asks_yes_or_no, without_yes_or_no
 from assistant.config import Settings
 from assistant.ingest.embedding import ArticleEmbedder
 from assistant.types import Answer, Citation, Lang, Passage
@@ -225,6 +225,9 @@ class Answerer:
             return None
         if asks_yes_or_no(question) and not without_yes_or_no(reply):
             logger.info("the model said only %r: a bare yes or no cannot be checked", reply)
+            return None
+        if asks_a_quantity(question) and not numbers(reply):
+            logger.info("%r asks how much or how many; %r holds no figure: not an answer", question, reply)
             return None
         return None if self._hesitated(completion, reply) else reply
 

@@ -1,7 +1,7 @@
 """What kind of answer a question asks for: a yes or a no ("Is this Meta's biggest investment?", "Meta
-avait-elle déjà investi ?"), or a fact. A yes or a no alone says nothing the code can check against a
-sentence, so such a question is answered with the fact that decides it, and the leading yes or no is
-left out of the check."""
+avait-elle déjà investi ?"), a quantity ("How much…?", "Quelle part…?"), or another fact. A yes or a no
+alone says nothing the code can check against a sentence, so such a question is answered with the fact that
+decides it, and the leading yes or no is left out of the check; a quantity is answered with a figure."""
 
 from __future__ import annotations
 
@@ -24,6 +24,12 @@ _FRENCH_QUESTION_WORD = re.compile(
     r"pourquoi)(?![\w-])",
     re.IGNORECASE,
 )
+# "How much…?", "Combien…?", "Quelle part…?" ("And how many…", "Et combien…").
+_QUANTITY = re.compile(
+    r"^\W*(?:(?:and|so|et|alors)\s+)?(?:how\s+(?:many|much)|combien|(?:what|which)\s+(?:percentage|share|"
+    r"proportion|amount|sum)|quel(?:le)?\s+(?:pourcentage|part|proportion|montant|somme))\b",
+    re.IGNORECASE,
+)
 _YES_OR_NO = re.compile(r"^\W*(?:yes|no|oui|non|si)\b[\s,.;:!—–-]*", re.IGNORECASE)
 
 
@@ -37,3 +43,8 @@ def asks_yes_or_no(question: str) -> bool:
 def without_yes_or_no(answer: str) -> str:
     """The answer without its leading yes or no: the fact that the sentences must hold."""
     return _YES_OR_NO.sub("", answer, count=1)
+
+
+def asks_a_quantity(question: str) -> bool:
+    """Whether the question asks how much or how many: its answer is a figure."""
+    return bool(_QUANTITY.search(question))
