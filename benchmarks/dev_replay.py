@@ -7,7 +7,8 @@ figures are the benchmark's (assistant.evaluation.external), but latencies are o
 whose replies were not replayed: time the assistant with benchmarks/external_eval.py.
 
 Run with `.venv/bin/python benchmarks/dev_replay.py [--only PREFIX] [--limit N] [--ids ID ...] [--show]
-[--json OUT] [--cache FILE]`. The index is the one benchmarks/external_eval.py builds and reuses.
+[--json OUT] [--cache FILE]`; `--seeds` runs the seeds' own answer evaluation the same way. The index is the
+one benchmarks/external_eval.py builds and reuses.
 """
 
 from __future__ import annotations
@@ -27,9 +28,11 @@ from typing import Any
 from external_eval import DATA, add_selection
 from langchain_core.messages import BaseMessage
 
+from assistant import Assistant
 from assistant.answering.generator import Completion, Generator
 from assistant.answering.models import make_generator
 from assistant.config import Settings
+from assistant.evaluation.answers import load_answer_questions, score_answers
 from assistant.evaluation.external import (
     default_index_root,
     evaluate_assistant,
@@ -38,6 +41,7 @@ from assistant.evaluation.external import (
     select_questions,
 )
 from assistant.evaluation.external_scoring import ExternalQuestion, Row
+from assistant.ingest.loader import load_articles
 
 
 class ReplayedGenerator(Generator):
@@ -106,10 +110,22 @@ def _key(kind: str, messages: Sequence[BaseMessage], max_tokens: int | None) -> 
     return hashlib.sha256(prompt.encode("utf-8")).hexdigest()
 
 
+def _seeds_evaluation(generator: Generator) -> str:
+    """The seeds' answer evaluation, on an index of the seeds kept beside the benchmark's."""
+    seeds = Path(__file__).resolve().parents[1] / "seeds"
+    assistant = Assistant(seeds_dir=seeds, index_dir=default_index_root() / "seeds", generator=generator)
+    assistant.index()
+    texts = {a.source: a.text for a in load_articles(seeds).articles}
+    return score_answers(assistant.stream, load_answer_questions(), texts).summary()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     add_selection(parser)
     parser.add_argument("--show", action="store_true", help="print each question, its gold answer and the reply")
+    parser.add_argument(
+        "--seeds", action="store_true", help="the seeds' own answer evaluation instead (assistant eval --only answers)"
+    )
     parser.add_argument("--json", type=Path, metavar="OUT", help="write the rows and the summary here")
     parser.add_argument(
         "--log-level",
@@ -131,8 +147,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=args.log_level, format="%(levelname)s %(name)s: %(message)s")
     if args.limit < 0:
         raise SystemExit(f"--limit must be 0 (all) or more, got {args.limit}")
-    questions = select_questions(load_external_questions(DATA), args.only, args.limit, args.ids)
     generator = ReplayedGenerator(make_generator(Settings()), args.cache)
+    if args.seeds:
+        print(_seeds_evaluation(generator))
+        print(f"{generator.new_calls} new model calls (the rest replayed)")
+        return 0
+    questions = select_questions(load_external_questions(DATA), args.only, args.limit, args.ids)
 
     def show(n: int, question: ExternalQuestion, row: Row) -> None:
         if args.show:
