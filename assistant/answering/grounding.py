@@ -198,7 +198,8 @@ def word_set(text: str) -> set[str]:
 
 def _initials(text: str) -> set[str]:
     """The initials of every run of two to five capitalised words, stop words between them skipped: what an
-    acronym of them would be ("uk" for "United Kingdom", "onu" for "Organisation des Nations unies")."""
+    acronym of them would be ("uk" for "United Kingdom", "fifa" for "Fédération Internationale de Football
+    Association")."""
     found: set[str] = set()
     run: list[str] = []
     for word in [*_LETTERS.findall(text), "."]:
@@ -316,10 +317,9 @@ class Grounding:
         return None
 
 
-def _pairs(text: str) -> set[tuple[str, ...]]:
+def _pairs(text: str) -> set[tuple[str, str]]:
     """The text's consecutive content words, in pairs: "New Rochelle" is not in "New York … La Rochelle"."""
-    terms = content_terms(text)
-    return set(pairwise(terms))
+    return set(pairwise(content_terms(text)))
 
 
 def _rank(support: Support) -> tuple[float, float, float, int]:
