@@ -61,6 +61,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="the external benchmark's folder (default: benchmarks/data/external)",
     )
     evaluate.add_argument("--limit", type=int, default=0, help="external: N questions spread over the kinds")
+
+    hashing = commands.add_parser(
+        "hash-password",
+        help="print an argon2 hash of a password for the web chat's sign-in (ASSISTANT_AUTH_FILE, ASSISTANT_AUTH)",
+        description="Print an argon2 hash of a password: typed twice when run in a terminal, otherwise the first "
+        "line of standard input (echo PASSWORD | assistant hash-password --user NAME).",
+    )
+    hashing.add_argument("--user", metavar="NAME", help="print NAME:hash, a line of the sign-in file")
     return parser
 
 
@@ -199,12 +207,21 @@ def _run_eval(args: argparse.Namespace) -> str:
     return "\n".join(parts)
 
 
+def _run_hash_password(args: argparse.Namespace) -> str:
+    from assistant.passwords import check_user_name, hash_password, read_new_password  # noqa: PLC0415
+
+    user = check_user_name(args.user) if args.user is not None else None
+    hashed = hash_password(read_new_password(sys.stdin))
+    return hashed if user is None else f"{user}:{hashed}"
+
+
 _COMMANDS = {
     "index": _run_index,
     "search": _run_search,
     "ask": _run_ask,
     "status": _run_status,
     "eval": _run_eval,
+    "hash-password": _run_hash_password,
 }
 
 

@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 logger = logging.getLogger(__name__)
@@ -56,7 +56,10 @@ class Settings(BaseSettings):
         "when set, the assistant answers through it instead of the embedded model.",
     )
     llm_model: str = Field(default="default", description="Model name sent to the OpenAI-compatible server.")
-    llm_api_key: str = Field(default="not-needed", description="API key for the OpenAI-compatible server.")
+    llm_api_key: SecretStr = Field(
+        default=SecretStr("not-needed"),
+        description="API key for the OpenAI-compatible server (shown as ********** in a repr or a log).",
+    )
     llm_model_path: Path | None = Field(
         default=None, description="A local GGUF file; default: the packaged Qwen2.5-Coder-1.5B-Instruct."
     )
@@ -119,14 +122,22 @@ class Settings(BaseSettings):
     # Serving a team: sign-in and uploads.
     auth_file: Path | None = Field(
         default=None,
-        description="A file of user:password lines (blank lines and # comments ignored), kept outside the "
-        "repository; when set, the web chat and its API ask for a user and password.",
+        description="A file of user:hash lines (a hash printed by `assistant hash-password --user NAME`; blank "
+        "lines and # comments ignored; a plain-text user:password line still works but is warned about), kept "
+        "outside the repository; when set, the web chat and its API ask for a user and password.",
     )
-    auth: str | None = Field(
+    auth: SecretStr | None = Field(
         default=None,
-        repr=False,  # holds passwords
-        description="Web chat users as user:password pairs separated by commas, e.g. alice:pw1,bob:pw2; "
-        "added to those of auth_file.",
+        description="Web chat users as user:hash (or plain-text user:password) pairs separated by commas, e.g. "
+        "alice:$argon2id$v=19$m=65536,t=3,p=4$...,bob:pw2; the commas inside a hash's m=...,t=...,p=... "
+        "parameters do not separate pairs, so a plain-text password cannot hold a comma. Added to those of "
+        "auth_file.",
+    )
+    allow_anonymous: bool = Field(
+        default=False,
+        description="Serve the web chat without sign-in on an address other machines can reach (anything but "
+        "localhost); without it (or app.py --allow-anonymous) the app refuses to start there unless auth_file or "
+        "auth is set.",
     )
     uploads: Literal["on", "off", "signed-in"] = Field(
         default="on",

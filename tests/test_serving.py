@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from pathlib import Path
 from typing import Any, Literal
@@ -20,6 +21,7 @@ from assistant.web.access import (
     may_upload,
     parse_accounts,
     read_auth_file,
+    refusal,
     uploads_shown,
 )
 from tests.fakes import HashEmbedder
@@ -128,7 +130,7 @@ def test_a_password_is_checked_exactly_and_never_shown(
     assert "pw1" not in repr(accounts) and repr(accounts) == "Accounts(users=['alice', 'rené'])"
     monkeypatch.setenv("ASSISTANT_AUTH", "alice:s3cret-pw")
     from_env = Settings(seeds_dir=settings.seeds_dir, index_dir=settings.index_dir)
-    assert from_env.auth == "alice:s3cret-pw"
+    assert from_env.auth is not None and from_env.auth.get_secret_value() == "alice:s3cret-pw"
     assert "s3cret" not in repr(from_env) and "s3cret" not in str(from_env)
 
 
@@ -231,6 +233,31 @@ def test_listening_beyond_localhost_without_sign_in_is_a_warning_naming_the_fix(
         assert "read every article" in message and "ASSISTANT_AUTH_FILE" in message
 
 
+@pytest.mark.parametrize("host", ["0.0.0.0", "", "::", "192.168.1.20", "my-laptop.lan"])
+def test_serving_beyond_localhost_without_sign_in_is_refused_unless_allowed(
+    settings: Settings, host: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    message = refusal(host, settings, signin=False)
+    assert message == (
+        f"refusing to serve on {host or 'every address'} without sign-in (anyone who can reach this machine could "
+        "ask, read every article and upload files); set ASSISTANT_AUTH_FILE to a file of user:hash lines (make a "
+        "hash with `assistant hash-password`), or pass --allow-anonymous (ASSISTANT_ALLOW_ANONYMOUS=true) to serve "
+        "openly on purpose"
+    )
+    closed = refusal(host, _settings(settings, uploads="off"), signin=False)
+    assert closed is not None and "(anyone who can reach this machine could ask and read every article)" in closed
+    assert refusal(host, settings, signin=True) is None
+    assert refusal(host, settings, signin=False, allow_anonymous=True) is None, "app.py --allow-anonymous"
+    assert refusal(host, _settings(settings, allow_anonymous=True), signin=False) is None
+    monkeypatch.setenv("ASSISTANT_ALLOW_ANONYMOUS", "true")
+    assert refusal(host, _settings(settings), signin=False) is None, "ASSISTANT_ALLOW_ANONYMOUS=true"
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "::1"])
+def test_serving_on_this_machine_only_needs_no_sign_in(settings: Settings, host: str) -> None:
+    assert refusal(host, settings, signin=False) is None
+
+
 def test_serve_refuses_to_run_without_the_accounts_the_settings_ask_for(
     settings: Settings, embedder: HashEmbedder
 ) -> None:
@@ -259,8 +286,8 @@ def test_serve_hands_the_accounts_to_gradio_and_warns_when_open_to_the_network(
     accounts = load_accounts(chat.assistant.settings)
     with caplog.at_level(logging.INFO, logger="assistant.web.layout"):
         launched = _serve_without_a_server(chat, "0.0.0.0", accounts, monkeypatch)
-    assert launched["auth"]("alice", "pw1")
-    assert not launched["auth"]("alice", "pw2") and launched["server_name"] == "0.0.0.0"
+    assert asyncio.run(launched["auth"]("alice", "pw1"))
+    assert not asyncio.run(launched["auth"]("alice", "pw2")) and launched["server_name"] == "0.0.0.0"
     assert "sign-in required: 1 users" in caplog.text and "no sign-in" not in caplog.text and "pw1" not in caplog.text
 
     caplog.clear()

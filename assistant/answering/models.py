@@ -59,7 +59,7 @@ def _openai_model(settings: Settings) -> BaseChatModel:
 
     return ChatOpenAI(
         base_url=settings.llm_url,
-        api_key=settings.llm_api_key,  # type: ignore[arg-type]
+        api_key=settings.llm_api_key,  # a SecretStr: LangChain keeps it hidden too
         model=settings.llm_model,
         temperature=0.0,
         max_completion_tokens=settings.max_answer_tokens,

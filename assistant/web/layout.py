@@ -197,7 +197,8 @@ def serve(demo: gr.Blocks, chat: WebChat, host: str, port: int, *, accounts: Acc
         raise ValueError("sign-in is configured but serve() was given no accounts: pass access.load_accounts(settings)")
     demo.launch(
         # Gradio then guards the page, /config, the queue, file and upload routes and gradio_client's calls.
-        auth=accounts.check if accounts is not None else None,
+        # Gradio awaits a coroutine function (its type hint says only plain ones): verified off the event loop.
+        auth=accounts.acheck if accounts is not None else None,  # type: ignore[arg-type]
         auth_message="Article assistant: sign in with the user name and password you were given.",
         server_name=host,
         server_port=port,
