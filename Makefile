@@ -51,7 +51,7 @@ test: lint $(CHROMIUM) /usr/bin/ninja /usr/bin/cmake
 # assistant and the LangChain recipe side by side: about an hour on 2 cores, indexes cached after the first run.
 eval: $(STAMP)
 	$(BIN)/assistant eval
-	$(BIN)/python benchmarks/external_eval.py --json benchmarks/results/external_eval.json
+	$(BIN)/python benchmarks/external_eval.py
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_retrieval.py

@@ -17,6 +17,8 @@ import sys
 import time
 from pathlib import Path
 
+from results import save_result
+
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "benchmarks" / "data" / "external" / "corpus"
 QUESTION = "Who wrote the Napoleonic Code?"
@@ -75,9 +77,13 @@ def main() -> None:
         whole.append(time.perf_counter() - began)
         print(f"run {run + 1}: before answering {phases['before answering'][-1]:.1f} s", flush=True)
     print(f"\ncold `assistant ask` on the 307-article index, median of {args.runs} fresh processes:")
-    for name, values in phases.items():
-        print(f"  {name:44s} {statistics.median(values):6.2f} s")
-    print(f"  {'the command as a whole':44s} {statistics.median(whole):6.2f} s  (target before answering: ≤ 5 s)")
+    medians = {name: round(statistics.median(values), 2) for name, values in phases.items()}
+    for name, median in medians.items():
+        print(f"  {name:44s} {median:6.2f} s")
+    medians["the command as a whole"] = round(statistics.median(whole), 2)
+    whole_s = medians["the command as a whole"]
+    print(f"  {'the command as a whole':44s} {whole_s:6.2f} s  (target before answering: ≤ 5 s)")
+    save_result("cold_ask", {"median_s": medians, "runs": phases}, settings={"runs": args.runs, "question": QUESTION})
 
 
 if __name__ == "__main__":

@@ -6,7 +6,8 @@ prompt, and the same Qwen2.5-Coder GGUF through ChatLlamaCpp. Both are scored wi
 ``assistant.evaluation.answers`` and both are streamed, so latency and time to first token compare.
 
 Run with `.venv/bin/python benchmarks/compare_langchain.py [--limit N] [--only ours|recipe]`.
-It prints its figures; nothing here is a pass/fail test. A full run takes about 10 minutes on 2 cores.
+It prints its figures and saves them to benchmarks/results/compare_langchain.json; nothing here is a pass/fail
+test. A full run takes about 10 minutes on 2 cores.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from langchain_core.prompts import PromptTemplate
 from langchain_core.runnables import Runnable, RunnablePassthrough
 from langchain_recipe import RECIPE_PROMPT, RECIPE_TOP_K
 from langchain_text_splitters import RecursiveCharacterTextSplitter
+from results import save_result
 
 from assistant import Assistant, Settings
 from assistant.answering.grounding import is_refusal
@@ -203,8 +205,8 @@ def _row(results: Sequence[AnswerResult], test: Callable[[AnswerResult], bool]) 
     return f"{part}/{len(results)} ({part / len(results):.0%})" if results else "-"
 
 
-def comparison_table(runs: Sequence[SystemRun]) -> str:
-    """The systems side by side, one metric a line."""
+def comparison(runs: Sequence[SystemRun]) -> dict[str, dict[str, str]]:
+    """Each metric's value for each system, as printed: {metric: {system: value}}."""
 
     def subset(run: SystemRun, keep: Callable[[AnswerResult], bool]) -> list[AnswerResult]:
         return [r for r in run.scores.results if keep(r)]
@@ -237,12 +239,17 @@ def comparison_table(runs: Sequence[SystemRun]) -> str:
         ("first token p50 / p95", lambda s: timing(s, lambda r: r.first_piece)),
         ("setup (index, model, warm-up)", lambda s: f"{s.setup_seconds:.1f} s"),
     ]
-    width = max(len(name) for name, _ in metrics) + 2
-    cells = [[value(run) for run in runs] for _, value in metrics]
-    col = max(20, *(len(c) for row in cells for c in row)) + 2
-    lines = [f"{'':<{width}}" + "".join(f"{run.name:<{col}}" for run in runs)]
-    for (name, _), row in zip(metrics, cells, strict=True):
-        lines.append(f"{name:<{width}}" + "".join(f"{c:<{col}}" for c in row))
+    return {name.strip(): {run.name: value(run) for run in runs} for name, value in metrics}
+
+
+def comparison_table(table: dict[str, dict[str, str]]) -> str:
+    """The systems side by side, one metric a line."""
+    systems = list(next(iter(table.values()), {}))
+    width = max(len(name) for name in table) + 2
+    col = max(20, *(len(c) for row in table.values() for c in row.values())) + 2
+    lines = [f"{'':<{width}}" + "".join(f"{system:<{col}}" for system in systems)]
+    for name, row in table.items():
+        lines.append(f"{name:<{width}}" + "".join(f"{row[system]:<{col}}" for system in systems))
     return "\n".join(lines)
 
 
@@ -277,7 +284,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     # This run alone keeps every core busy; more than that means other processes shared the CPU.
     if load > cores + 0.5:
         print(f"warning: load average {load:.1f} on {cores} cores: other processes ran too; timings are inflated")
-    print(comparison_table(runs))
+    table = comparison(runs)
+    print(comparison_table(table))
+    settings = {"limit": args.limit, "only": args.only, "recipe_n_batch": args.recipe_n_batch}
+    save_result("compare_langchain", {"questions": len(questions), "table": table}, settings=settings)
     if args.details:
         for run in runs:
             print(f"\n{run.name}: {run.scores.summary()}")

@@ -6,7 +6,8 @@ the cross-lingual questions of xling.jsonl when that file is there. Each system 
 it comes, the table at the end. Both are scored by the benchmark's rule (assistant.evaluation.external).
 
 Run with `.venv/bin/python benchmarks/external_eval.py [--systems ours recipe] [--only PREFIX] [--limit N]
-[--ids ID ...] [--json OUT] [--index-dir DIR]`. The indexes are built on the first run (about 7 minutes for
+[--ids ID ...] [--index-dir DIR]`; the figures and every question's row are saved to
+benchmarks/results/external_eval.json. The indexes are built on the first run (about 7 minutes for
 the assistant, 3 for the recipe on 2 cores) and reused after, from ~/.cache/article-assistant/external-index/.
 The whole benchmark takes about an hour; nothing here is a pass/fail test.
 """
@@ -24,6 +25,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
+
+from results import save_result
 
 from assistant.evaluation.external import (
     Summary,
@@ -50,7 +53,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--systems", nargs="+", choices=SYSTEMS, default=list(SYSTEMS), help="default: both")
     add_selection(parser)
-    parser.add_argument("--json", type=Path, metavar="OUT", help="write every system's rows and summary here")
     parser.add_argument(
         "--index-dir",
         type=Path,
@@ -129,10 +131,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             result = run_system(system, args, Path(tmp) / f"{system}.json")
             if result is not None:
                 results[system] = result
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8")
     load, cores = os.getloadavg()[1], os.cpu_count() or 1
+    selection = {"systems": args.systems, "only": args.only, "limit": args.limit, "ids": args.ids}
+    summaries = {system: result["summary"] for system, result in results.items()}
+    rows = {system: result["rows"] for system, result in results.items()}
+    save_result("external_eval", {"summary": summaries, "load_average_5min": load, "rows": rows}, settings=selection)
     if load > cores + 0.5:  # each system keeps every core busy: more means other processes shared them
         print(f"warning: load average {load:.1f} on {cores} cores: other processes ran too; timings are inflated")
     if results:

@@ -14,6 +14,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from results import save_result
+
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "benchmarks" / "data" / "external" / "corpus"
 
@@ -50,7 +52,16 @@ def main() -> None:
     print(f"{args.articles} articles, {len(chunks)} chunks")
     print(f"the embedding model alone: {model_rate:.2f} chunks/s")
     print(f"indexing (chunking, embedding, store, lexical index): {index_rate:.2f} chunks/s")
-    print(f"indexing speed / the model's own speed: {100 * index_rate / model_rate:.0f} % (target ≥ 85 %)")
+    ratio = round(100 * index_rate / model_rate)
+    print(f"indexing speed / the model's own speed: {ratio} % (target ≥ 85 %)")
+    figures = {
+        "articles": args.articles,
+        "chunks": len(chunks),
+        "model_chunks_per_s": round(model_rate, 2),
+        "index_chunks_per_s": round(index_rate, 2),
+        "index_to_model_percent": ratio,
+    }
+    save_result("index_speed", figures, settings={"articles": args.articles, "embedder": settings.embedding_backend})
 
 
 if __name__ == "__main__":

@@ -10,13 +10,12 @@ articles, in each mode:
   (ASSISTANT_LLM_URL, ASSISTANT_LLM_CONCURRENCY).
 
 Requests wait in Gradio's queue, in order; each one's latency is its wait plus its own answer. It prints its
-figures and writes them to benchmarks/results/load_chat.json; nothing here is a pass/fail test.
+figures and saves them to benchmarks/results/load_chat.json; nothing here is a pass/fail test.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import tempfile
 import threading
@@ -27,7 +26,8 @@ from typing import Any
 
 from gradio_client import Client
 from gradio_client.utils import Status
-from webapp import ROOT, running_app, running_llama_server
+from results import save_result
+from webapp import running_app, running_llama_server
 
 from assistant.model_files import ensure_default_model
 
@@ -211,9 +211,8 @@ def main() -> None:
         modes = MODES if args.mode == "both" else (args.mode,)
         summaries = {mode: run_mode(mode, args.conversations, args.slots) for mode in modes}
     compare(summaries)
-    out = ROOT / "benchmarks" / "results" / "load_chat.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(summaries, indent=2, ensure_ascii=False), encoding="utf-8")
+    settings = {"conversations": args.conversations, "mode": args.mode, "slots": args.slots, "url": args.url}
+    save_result("load_chat", summaries, settings=settings)
 
 
 if __name__ == "__main__":

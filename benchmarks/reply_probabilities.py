@@ -15,6 +15,8 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from results import save_result
+
 from assistant.answering.excerpts import Quote
 from assistant.answering.models import make_generator
 from assistant.answering.prompts import read_messages
@@ -58,6 +60,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     for name, seconds in times.items():
         each = ", ".join(f"{s:.2f}" for s in seconds)
         print(f"{name:26} median {statistics.median(seconds):.2f} s over {len(seconds)} ({each})")
+    medians = {name: round(statistics.median(seconds), 2) for name, seconds in times.items()}
+    save_result("reply_probabilities", {"median_s": medians, "runs_s": times}, settings={"rounds": args.rounds})
     return 0
 
 
