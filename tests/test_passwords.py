@@ -289,12 +289,15 @@ def _typed_at_a_terminal(lines: list[str]) -> tuple[int, str, str]:
     os.close(terminal)
     assert process.stderr is not None and process.stdout is not None
     prompts = b""
+    # poll, not select: in a long test run this process's descriptors can pass select()'s limit of 1024.
+    readable = select.poll()
+    readable.register(process.stderr, select.POLLIN)
     try:
         for n, line in enumerate(lines, 1):
             deadline = time.monotonic() + 30
             while prompts.count(b"Password") < n:  # typed before the prompt, a line would be flushed unread
                 assert time.monotonic() < deadline, f"no prompt {n}: {prompts!r}"
-                if select.select([process.stderr], [], [], 1)[0]:
+                if readable.poll(1000):
                     prompts += os.read(process.stderr.fileno(), 1024)
             os.write(controller, line.encode() + b"\n")
         out, err = process.communicate(timeout=30)
