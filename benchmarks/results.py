@@ -63,16 +63,15 @@ def machine() -> dict[str, Any]:
 
 
 def provenance() -> dict[str, Any]:
-    """The command, commit (and whether the work tree had changes beyond results), date and machine of a run."""
-    changed = [
-        line for line in _git("status", "--porcelain").splitlines() if not line[3:].startswith("benchmarks/results/")
-    ]
+    """The command, commit (and the files that differed from it, results aside), date and machine of a run."""
+    status = _git("status", "--porcelain").splitlines()
+    changed = [line[3:] for line in status if not line[3:].startswith("benchmarks/results/")]
     script = Path(sys.argv[0])
     with_root = script.resolve().relative_to(ROOT) if script.resolve().is_relative_to(ROOT) else script
     return {
         "command": shlex.join([".venv/bin/python", str(with_root), *sys.argv[1:]]),
         "commit": _git("rev-parse", "HEAD"),
-        "uncommitted_changes": bool(changed),
+        "uncommitted_changes": changed,
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": machine(),
     }
