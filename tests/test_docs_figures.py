@@ -3,7 +3,7 @@
 A measured figure (a time, a percentage, a ratio, a rate, a count like 35/63) may appear in README.md or docs/*.md
 only in a block introduced by a line ``Result: `benchmarks/results/NAME.json` ...``; that file must be in the
 repository, the line must name its commit, date and cores, and every number of the block must be one of the
-file's values, as displayed (rounded to the decimals shown; a percentage may be a fraction in the file).
+file's figures or settings, as displayed (rounded to the decimals shown; a percentage may be a fraction in the file).
 """
 
 from __future__ import annotations
@@ -113,7 +113,7 @@ def block_problems(block: Block, root: Path) -> list[str]:
             problems.append(f"{where}: the Result line must give the {label} of {block.result} ({needed})")
     if f"{record['machine'].get('cores')} cores" not in block.header:
         problems.append(f"{where}: the Result line must give the machine's cores ({record['machine'].get('cores')})")
-    values = list(_values(record))
+    values = list(_values([record["figures"], record.get("settings", {})]))
     for offset, line in enumerate(block.lines, 1):
         for match in NUMBER.finditer(line):
             decimals = len(match["dec"] or "")
@@ -181,8 +181,11 @@ def test_the_check_accepts_figures_that_are_in_the_result(tmp_path: Path) -> Non
 
 def test_the_check_flags_a_figure_the_result_does_not_hold(tmp_path: Path) -> None:
     _record(tmp_path, {"p50_s": 8.04})
-    doc = f"# Web\n\n{HEADER}\n\n| p50 | 8.4 s |\n"
-    assert doc_problems("demo.md", doc, tmp_path) == ["demo.md:5: '8.4' is not a value of benchmarks/results/demo.json"]
+    doc = f"# Web\n\n{HEADER}\n\n| p50 | 8.4 s |\n| runs | 5 |\n"  # 5: only in the record's date, not a figure
+    assert doc_problems("demo.md", doc, tmp_path) == [
+        "demo.md:5: '8.4' is not a value of benchmarks/results/demo.json",
+        "demo.md:6: '5' is not a value of benchmarks/results/demo.json",
+    ]
 
 
 def test_the_check_flags_a_missing_result_file_and_a_wrong_commit(tmp_path: Path) -> None:
