@@ -54,24 +54,24 @@ def _prose(lines: list[str]) -> Iterator[tuple[int, str]]:
 
 def split_doc(name: str, text: str) -> tuple[list[Block], list[tuple[int, str]]]:
     """The result blocks of a document, and its other prose lines."""
-    blocks: list[Block] = []
+    opened: list[tuple[int, re.Match[str], list[str]]] = []  # each block's line, Result: line and lines
     outside: list[tuple[int, str]] = []
-    current: dict[str, Any] | None = None
+    lines: list[str] | None = None  # the open block's, if any
     raw = text.splitlines()
     for number, line in _prose(raw):
         found = RESULT_LINE.match(raw[number - 1].strip())
-        if found or line.startswith("#"):
-            if current:
-                blocks.append(Block(name, current["line"], current["file"], current["rest"], tuple(current["lines"])))
-            current = {"line": number, **found.groupdict(), "lines": []} if found else None
-            if found:
-                continue
-        if current is not None:
-            current["lines"].append(line)
+        if found:
+            lines = []
+            opened.append((number, found, lines))
+        elif line.startswith("#"):
+            lines = None
+        if found:
+            continue
+        if lines is not None:
+            lines.append(line)
         else:
             outside.append((number, line))
-    if current:
-        blocks.append(Block(name, current["line"], current["file"], current["rest"], tuple(current["lines"])))
+    blocks = [Block(name, n, found["file"], found["rest"], tuple(block)) for n, found, block in opened]
     return blocks, outside
 
 
