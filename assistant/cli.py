@@ -40,7 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     ask = commands.add_parser("ask", help="answer a question from the articles, with cited quotes")
     ask.add_argument("question", help="the question, in French or English")
-    ask.add_argument("--json", action="store_true", help="print the answer as JSON")
+    ask.add_argument(
+        "--json", action="store_true", help="print the answer as JSON (a refusal with the closest passages)"
+    )
 
     commands.add_parser("status", help="what the index holds")
 
@@ -61,6 +63,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="the external benchmark's folder (default: benchmarks/data/external)",
     )
     evaluate.add_argument("--limit", type=int, default=0, help="external: N questions spread over the kinds")
+    evaluate.add_argument(
+        "--set",
+        dest="question_set",
+        choices=["dev", "explain", "validate", "all"],  # assistant.evaluation.external.QUESTION_SET_NAMES
+        default="dev",
+        help="external: the questions: dev (default), explain (why/how), validate (held out, never tuned on), all",
+    )
 
     hashing = commands.add_parser(
         "hash-password",
@@ -130,15 +139,54 @@ def _run_ask(args: argparse.Namespace) -> str:
     if args.json:
         return json.dumps(asdict(assistant.ask(args.question)), ensure_ascii=False, indent=2)
     stream = assistant.stream(args.question)
-    for piece in stream:  # the answer appears as it is written
-        sys.stdout.write(piece)
-        sys.stdout.flush()
+    status = _StatusLine()
+    said = ""
+    try:
+        for update in stream.updates():  # the answer appears as it is checked, statement by statement
+            if update.text.startswith(said) and len(update.text) > len(said):
+                status.clear()
+                sys.stdout.write(update.text[len(said) :])
+                sys.stdout.flush()
+                said = update.text
+            elif update.stage == "reading" and not said:
+                count = len(update.sources)
+                status.show(f"reading {count} passage{'s' if count != 1 else ''}…")
+    finally:  # an error message then starts on a clean line
+        status.clear()
     answer = stream.answer
     lines = [""]
-    for c in answer.citations:
+    if not answer.answered and answer.closest:
+        lines += ["", _CLOSEST_HEADING[answer.language]]
+    for c in answer.citations if answer.answered else answer.closest:
         lines.append(f"[{c.number}] {c.source} [{c.start}:{c.end}] {c.title}")
         lines.append(f"    « {' '.join(c.quote.split())} »")
     return "\n".join(lines)
+
+
+# Printed over the closest passages after a refusal: they show where to look, they do not answer.
+_CLOSEST_HEADING = {
+    "en": "Closest passages in the articles (not an answer):",
+    "fr": "Passages les plus proches dans les articles (ce n'est pas une réponse) :",
+}
+
+
+class _StatusLine:
+    """A transient line on a terminal's standard error (nothing otherwise): standard output stays the answer."""
+
+    def __init__(self) -> None:
+        self._shown = False
+
+    def show(self, text: str) -> None:
+        if sys.stderr.isatty():
+            sys.stderr.write(f"\r\033[K({text})")
+            sys.stderr.flush()
+            self._shown = True
+
+    def clear(self) -> None:
+        if self._shown:
+            sys.stderr.write("\r\033[K")
+            sys.stderr.flush()
+            self._shown = False
 
 
 def _run_status(args: argparse.Namespace) -> str:
@@ -156,11 +204,11 @@ def _run_status(args: argparse.Namespace) -> str:
 def _run_external_eval(args: argparse.Namespace) -> str:
     from assistant.evaluation import external  # noqa: PLC0415
 
-    questions = external.load_external_questions(args.external_dir)
+    questions = external.load_external_questions(args.external_dir, args.question_set)
     questions = external.select_questions(questions, limit=args.limit, ids=args.ids or ())
     index_bar, bar = _ProgressBar(), _ProgressBar()
     try:
-        _, summary = external.evaluate_assistant(
+        rows, summary = external.evaluate_assistant(
             args.external_dir,
             questions,
             args.index_dir,
@@ -170,7 +218,8 @@ def _run_external_eval(args: argparse.Namespace) -> str:
     finally:
         index_bar.close()
         bar.close()
-    return f"{summary.questions} questions\n" + external.render_table([summary])
+    table = external.render_table(external.summaries_by_side(summary, rows))
+    return f"{summary.questions} questions ({args.question_set})\n{table}"
 
 
 def _run_eval(args: argparse.Namespace) -> str:

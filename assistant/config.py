@@ -69,7 +69,9 @@ class Settings(BaseSettings):
     llm_threads: int = Field(default=0, ge=0, description="CPU threads for the embedded model (0: all cores).")
     llm_context: int = Field(default=4096, ge=512)
     llm_timeout: float = Field(default=60.0, gt=0, description="Seconds a single answer may take to generate.")
-    max_answer_tokens: int = Field(default=200, ge=16)
+    max_answer_tokens: int = Field(
+        default=200, ge=16, description="Most tokens the model writes for a why/how/what-happened question."
+    )
     llm_concurrency: int | None = Field(
         default=None,
         ge=1,
@@ -78,41 +80,32 @@ class Settings(BaseSettings):
         "Default: 4 with a server; always 1 with the embedded model, which writes one answer at a time.",
     )
 
-    # Measured on the benchmark's dev questions: 6 passages, their 6 closest sentences within 900 characters
-    # hold the answer about as often as 10 sentences within 1,500 (118 against 120 of 148), for half the
-    # reading time. Reading only the 3 closest made the 1.5B model answer more of the dev questions right (75
-    # against 70 of 148, 15 against 13 of 40 refusals) but fewer of the seeds' (19 against 23 of 48), and it
-    # answered "What is Scale AI's share price?" with the valuation: not the default (see README).
-    answer_passages: int = Field(default=6, ge=1, description="Passages whose sentences the model may read.")
-    reading_sentences: int = Field(default=6, ge=1, description="Most sentences the model reads for an answer.")
-    # Across languages the closest sentences miss the answer more often (their ranking leans on the question's
-    # words): reading the 2 best passages whole, with the 2 closest sentences of the others, when both are in
-    # the other language answered 77 of the 148 answerable dev questions against 73 (English questions on
-    # French articles 16/24 against 13/24), with as many refusals and precision 77 % against 74 %. Reading
-    # every question's 2 best passages whole: 79, but 4 English answers and 3 refusals lost, and about 1,200
-    # characters to read instead of 900.
-    reading_passages: int = Field(
-        default=2,
-        ge=0,
-        description="Best passages the model reads whole when they are all in the other language than the "
-        "question (0: always the closest sentences).",
+    # The model reads the best passages whole, in their order of relevance, as many as fit in the reading
+    # budget (the first always): reading is the main cost of an answer on a CPU (about 100-150 prompt tokens
+    # a second on 2 cores, a token being about 4 characters). A bigger model behind llm_url reads faster:
+    # raise the budgets and the answer lengths with it.
+    answer_passages: int = Field(
+        default=6,
+        ge=1,
+        description="Passages retrieved for a question: read within the budget, and the closest "
+        "sentences of all of them shown when the articles do not answer.",
     )
     reading_chars: int = Field(
-        default=900, ge=100, description="Most characters of sentences the model reads (its main cost)."
+        default=2000, ge=100, description="Most characters of passages the model reads for a question about a fact."
     )
-    answer_confidence_min: float = Field(
-        default=0.3,
-        ge=0,
-        le=1,
-        description="An answer is refused when the model chose one of its words with less than this probability "
-        "(0-1; 0 turns the check off; a model that gives no probabilities is not checked).",
+    explanation_reading_chars: int = Field(
+        default=3000,
+        ge=100,
+        description="Most characters of passages the model reads for a why/how/what-happened question.",
     )
-    answer_check_threshold: float = Field(
-        default=0.0,
-        ge=0,
-        le=1,
-        description="When above 0, the model is also asked whether the quoted sentence answers the question, "
-        "and an answer it is less sure of (0-1) is refused.",
+    fact_answer_tokens: int = Field(
+        default=80, ge=16, description="Most tokens the model writes for a question about a fact."
+    )
+    answer_sentences: int = Field(
+        default=3,
+        ge=1,
+        description="Most checked sentences in an answer to a why/how/what-happened question "
+        "(a fact's answer keeps two at most).",
     )
     history_turns: int = Field(default=3, ge=0, description="Previous turns used to understand a follow-up.")
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 Lang = Literal["fr", "en"]
@@ -88,8 +88,24 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class Statement:
+    """One sentence the model wrote, and what the checks made of it: ``failed`` names the checks it did not
+    pass (empty when it is part of the answer, as ``shown``, citing ``citations``)."""
+
+    written: str
+    shown: str = ""
+    citations: tuple[int, ...] = ()
+    failed: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Answer:
-    """An answer in the question's language, with the citations its ``[n]`` markers refer to."""
+    """An answer in the question's language, with the citations its ``[n]`` markers refer to.
+
+    When the articles do not answer (``answered`` False), ``closest`` holds the sentences of the retrieved
+    passages closest to the question, exact spans too: where to look, not an answer. ``statements`` are the
+    model's sentences as checked, kept or not; ``kind`` is "fact" or "explanation" (why, how, what happened).
+    """
 
     question: str
     text: str
@@ -99,3 +115,6 @@ class Answer:
     standalone_question: str = ""
     seconds: float = 0.0
     first_piece_seconds: float = 0.0
+    closest: list[Citation] = field(default_factory=list)
+    statements: list[Statement] = field(default_factory=list)
+    kind: str = "fact"

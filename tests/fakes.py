@@ -8,11 +8,11 @@ import re
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 
 from langchain_core.messages import BaseMessage
 
-from assistant.answering.generator import Completion, Generator
+from assistant.answering.generator import Generator
 from assistant.ingest.embedding import ArticleEmbedder
 from assistant.ingest.terms import fold
 
@@ -59,16 +59,11 @@ class QueuedGenerator(Generator):
         self,
         answers: list[str] | None = None,
         model_id: str = "fake-llm",
-        judge: Callable[[str], float] | None = None,
-        word_probability: Callable[[str], float] | None = None,
         seconds_per_piece: float = 0.0,
     ) -> None:
         self.answers = deque(answers or [])
         self.prompts: list[list[BaseMessage]] = []
-        self.judged: list[str] = []
         self._model_id = model_id
-        self.judge = judge or (lambda _prompt: 1.0)
-        self.word_probability = word_probability
         self.seconds_per_piece = seconds_per_piece  # how long the model takes to write each piece
         self.finished: list[float] = []  # time.perf_counter() when each reply was written to its end
 
@@ -84,23 +79,6 @@ class QueuedGenerator(Generator):
                 time.sleep(self.seconds_per_piece)
             yield text[start : start + 7]
         self.finished.append(time.perf_counter())
-
-    def complete_with_probabilities(
-        self, messages: Sequence[BaseMessage], *, max_tokens: int | None = None
-    ) -> Completion:
-        """The queued reply, one token a word, each with ``word_probability`` (no probabilities without it)."""
-        text = self.complete(messages, max_tokens=max_tokens)
-        if self.word_probability is None:
-            return Completion(text)
-        words = [w for w in re.split(r"(\s+)", text) if w]
-        return Completion(text, tuple((w, self.word_probability(w)) for w in words))
-
-    def yes_probability(self, messages: Sequence[BaseMessage]) -> float:
-        """``judge`` applied to the yes/no prompt's last message (every sentence answers, by default)."""
-        content = messages[-1].content
-        prompt = content if isinstance(content, str) else ""
-        self.judged.append(prompt)
-        return self.judge(prompt)
 
     def last_user_message(self, index: int = -1) -> str:
         content = self.prompts[index][-1].content

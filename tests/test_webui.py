@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import time
 import warnings
 from collections.abc import Iterator, Sequence
 from html import escape
@@ -15,13 +16,13 @@ from langchain_core.messages import BaseMessage
 
 from assistant import Assistant, Settings
 from assistant.errors import ModelUnavailableError
-from assistant.types import Citation
+from assistant.types import Answer, Citation, Passage
 from assistant.web import WebChat, build_demo, render
 from assistant.web.examples import example_questions, shorten_title
 from assistant.web.ui import Turn, example_question
 from tests.fakes import HashEmbedder, QueuedGenerator
 
-QUESTION = "Combien Meta a-t-il investi dans Scale AI ? 14,3 milliards"
+QUESTION = "Combien Meta a-t-il investi dans Scale AI ?"
 REPLY = "Meta a investi 14,3 milliards de dollars dans Scale AI [1]."
 
 
@@ -44,7 +45,7 @@ def _ask(chat: WebChat, question: str, turns: list[Turn] | None = None) -> list[
 def test_the_answer_streams_then_comes_with_its_sources(chat: WebChat, generator: QueuedGenerator) -> None:
     generator.answers.append(REPLY)
     updates = _ask(chat, QUESTION)
-    assert len(updates) >= 3, "a placeholder, the streamed text, then the final answer"
+    assert len(updates) >= 4, "a placeholder, the passages being read, the checked text, then the final answer"
     first_messages = updates[0][0]
     assert first_messages[-2]["role"] == "user" and "Combien Meta" in first_messages[-2]["content"]
     assert updates[0][2] == "", "the question box is emptied at once"
@@ -63,8 +64,10 @@ def test_the_answer_streams_then_comes_with_its_sources(chat: WebChat, generator
 def test_streaming_shows_the_text_as_it_grows(chat: WebChat, generator: QueuedGenerator) -> None:
     generator.answers.append(REPLY)
     streamed = [u[0][-1]["content"] for u in _ask(chat, QUESTION)[1:-1]]
-    assert streamed and all('class="answer pending"' in s for s in streamed)
-    assert streamed[-1].count("Meta") == 1 and "[1]" in streamed[-1]
+    assert streamed and all('class="answer pending' in s for s in streamed)
+    assert 'class="reading-status"' in streamed[0] and 'class="reading-status"' not in streamed[-1]
+    assert streamed[-1].count("Meta a investi") == 1 and "[1]" in streamed[-1]
+    assert '<div class="sources">' in streamed[-1], "a checked statement comes with its sources"
 
 
 def test_the_conversation_is_passed_as_history(chat: WebChat, generator: QueuedGenerator) -> None:
@@ -87,6 +90,57 @@ def test_labels_follow_the_question_language(chat: WebChat, generator: QueuedGen
     assert not en[1][-1][1].answered and "don't" in en[1][-1][1].text.lower()
 
 
+def test_the_passages_being_read_show_before_the_model_writes(settings: Settings, embedder: HashEmbedder) -> None:
+    generator = QueuedGenerator([REPLY], seconds_per_piece=0.05)  # 9 pieces: the model writes for 0.45 s or more
+    chat = WebChat(Assistant(settings, embedder=embedder, generator=generator))
+    chat.assistant.index()
+    states: list[tuple[str, float, int]] = []  # (what the answer shows, when, prompts the model had then)
+    for update in chat.respond(QUESTION, []):
+        states.append((update[0][-1]["content"], time.perf_counter(), len(generator.prompts)))
+    placeholder, reading, *writing, final = states
+    assert 'class="answer pending"' in placeholder[0] and "reading-status" not in placeholder[0]
+    assert 'class="answer pending reading"' in reading[0]
+    assert "Lecture de" in reading[0] and "passages…" in reading[0], "the status, in the question's language"
+    read = chat.assistant.retrieve(QUESTION, chat.assistant.settings.answer_passages)
+    assert escape(read[0].title) in reading[0], "the articles being read are listed"
+    assert reading[2] == 0 and reading[1] < generator.finished[0], "shown before the model has written anything"
+    assert writing and all("Meta a investi" in content for content, _, _ in writing)
+    assert writing[0][1] - reading[1] >= 0.4, "the status shows while the model writes"
+    assert 'class="answer pending' not in final[0] and "reading-status" not in final[0]
+    assert [t for _, t, _ in states] == sorted(t for _, t, _ in states)
+
+
+def test_a_refusal_shows_the_closest_passages_as_not_an_answer(
+    chat: WebChat, generator: QueuedGenerator, articles_dir: Path
+) -> None:
+    messages, turns, _, sources, language = _ask(chat, "What is the share price of Scale AI today?")[-1][:5]
+    answer = turns[-1][1]
+    assert not answer.answered and not answer.citations and language == "en"
+    assert 1 <= len(answer.closest) <= 3
+    assert [c.number for c in answer.closest] == list(range(1, len(answer.closest) + 1))
+    shown = messages[-1]["content"]
+    refusal, _, closest = shown.partition('<div class="sources closest">')
+    assert render.text_html(answer.text) in refusal and '<div class="sources">' not in refusal
+    assert closest.startswith('<div class="sources-heading">Closest passages (not an answer)</div>')
+    for c in answer.closest:
+        article = (articles_dir / c.source).read_text(encoding="utf-8")
+        assert article[c.start : c.end] == c.quote, "each closest passage is an exact span of its article"
+        assert f"« {escape(c.quote)} »" in closest and escape(c.title) in closest
+    assert "not an answer" in sources.label and sources.visible is True
+    assert [value for _, value in sources.choices] == [f"0:{c.number}" for c in answer.closest]
+
+    html, tabs = chat.show_citation(f"0:{answer.closest[-1].number}", turns)
+    assert f'<mark id="cited-passage" class="cited">{escape(answer.closest[-1].quote)}</mark>' in html
+    assert html.count("<mark") == 1 and tabs.selected == "article"
+
+
+def test_a_french_refusal_says_in_french_that_the_passages_are_not_an_answer(chat: WebChat) -> None:
+    messages, turns, _, sources = _ask(chat, "Quel est le cours de l'action de Scale AI aujourd'hui ?")[-1][:4]
+    assert not turns[-1][1].answered and turns[-1][1].closest
+    assert "Passages les plus proches (ce n’est pas une réponse)" in messages[-1]["content"]
+    assert "ce n’est pas une réponse" in sources.label
+
+
 def test_an_empty_question_is_a_readable_error(chat: WebChat) -> None:
     with pytest.raises(gr.Error) as raised:
         _ask(chat, "   ")
@@ -106,6 +160,7 @@ def test_an_unavailable_model_is_a_readable_error(settings: Settings, embedder: 
     chat = WebChat(Assistant(settings, embedder=embedder, generator=_BrokenGenerator()))
     updates = chat.respond(QUESTION, [])
     assert len(next(updates)[0]) == 2, "the question and a placeholder are shown at once"
+    assert "reading-status" in next(updates)[0][-1]["content"], "the passages are found; the model fails to read"
     restored = next(updates)
     assert restored[0] == [] and restored[2] == QUESTION, "the chat goes back as it was, the question kept"
     with pytest.raises(gr.Error, match=r"cannot load the model &#x27;x\.gguf&#x27;"):
@@ -160,7 +215,10 @@ def test_clicking_an_older_answer_shows_its_sources(chat: WebChat, generator: Qu
 def test_nothing_from_an_article_or_a_question_becomes_markup() -> None:
     hostile = '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=1"> **bold** $$x$$'
     citation = Citation(1, "a<b>.txt", hostile, 0, len(hostile), title=hostile)
+    passage = Passage("a<b>.txt", hostile, hostile, 0, len(hostile), 1.0)
+    refusal = Answer(hostile, hostile, "en", answered=False, citations=[], closest=[citation])
     shown = render.answer_html(hostile, [citation], "en") + render.question_html(hostile)
+    shown += render.reading_html([passage], hostile, "en") + render.finished_answer_html(refusal)
     shown += render.article_html(hostile, "a<b>.txt", hostile, (0, 10), note=hostile).html
     assert "<script" not in shown and "<img" not in shown and "<b>" not in shown
     assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in shown

@@ -1,5 +1,5 @@
-"""What the model reads: the sentences of the best passages closest to the question, each an exact span of
-its article, within a budget (the model reads about 40–100 tokens a second on 2 cores)."""
+"""The sentences of the retrieved passages, each an exact span of its article: what a statement of the answer is
+checked against and cited as, and, ranked by closeness to the question, what a refusal shows."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import re
 import threading
 from collections import Counter, OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -145,29 +145,13 @@ def rank_quotes(question: str, question_vector: Sequence[float], quotes: Sequenc
     return [quotes[i] for i in sorted(range(len(quotes)), key=score, reverse=True)[:limit]]
 
 
-def whole_passages(
-    question: str, question_vector: Sequence[float], quotes: Sequence[Quote], passages: int, *, also: int, chars: int
-) -> list[Quote]:
-    """Every quotable sentence of the ``passages`` best passages, as they read, and the ``also`` sentences of
-    the other passages closest to the question (see ``reading_list``), in the order of the articles."""
-    rest = [quote for quote in quotes if quote.block >= passages]
-    closest = reading_list(question, question_vector, rest, also, chars) if also else []
-    chosen = [quote for quote in quotes if quote.block < passages] + closest
-    return sorted(chosen, key=lambda q: (q.block, q.start))
-
-
-def reading_list(
-    question: str, question_vector: Sequence[float], quotes: Sequence[Quote], sentences: int, chars: int
-) -> list[Quote]:
-    """The sentences the model reads: the closest to the question (see ``rank_quotes``) while they fit in
-    ``sentences`` and ``chars``, in the order of the articles, so that each reads in its context."""
-    chosen: list[Quote] = []
-    used = 0
-    for quote in rank_quotes(question, question_vector, quotes, len(quotes)):
-        if len(chosen) == sentences:
-            break
-        if chosen and used + len(quote.text) > chars:
-            continue
-        chosen.append(quote)
-        used += len(quote.text)
-    return sorted(chosen, key=lambda q: (q.block, q.start))
+def as_read(passage: Passage) -> Passage:
+    """The passage as the model reads it: without the sentences that read as instructions to it (they are
+    never shown to the model, nor quoted)."""
+    spans = sentence_spans(passage.text)
+    kept = [passage.text[a:b] for a, b in spans if not addresses_the_model(passage.text[a:b])]
+    if len(kept) == len(spans):
+        return passage
+    dropped = len(spans) - len(kept)
+    logger.info("%s: %d sentences that read as instructions to the model not shown", passage.source, dropped)
+    return replace(passage, text=" ".join(kept))

@@ -260,22 +260,41 @@ class Grounding:
         self._title_words = [word_set(q.title) for q in self.quotes]
         self._terms = [set(content_terms(q.text)) for q in self.quotes]
 
-    def support(self, answer: str, question: str, language: Lang, answer_vector: Sequence[float]) -> Support | None:
-        """The sentence (or two neighbouring sentences) that best supports ``answer``; None when none does."""
-        candidates = [(i,) for i in range(len(self.quotes))] + [
-            (i, i + 1) for i in range(len(self.quotes) - 1) if self._neighbours(i, i + 1)
-        ]
+    def support(
+        self,
+        answer: str,
+        question: str,
+        language: Lang,
+        answer_vector: Sequence[float],
+        *,
+        named_blocks: frozenset[int] = frozenset(),
+        pairs_in_passage: bool = False,
+    ) -> Support | None:
+        """The sentence (or two sentences) that best supports ``answer``; None when none does.
+
+        Two sentences are two neighbours, or any two of one passage when ``pairs_in_passage`` (a reason or a
+        sequence of events may be told over a passage). Among the sentences that support it, those of the
+        passages the model named (``named_blocks``) come first.
+        """
+        n = len(self.quotes)
+        pairs = [(i, j) for i in range(n) for j in range(i + 1, n) if self._together(i, j, pairs_in_passage)]
         best: Support | None = None
-        for group in candidates:
+        best_rank: tuple[float, ...] = ()
+        for group in [(i,) for i in range(n)] + pairs:
             found = self._check(group, answer, question, language, answer_vector)
-            if found is not None and (best is None or _rank(found) > _rank(best)):
-                best = found
+            if found is None:
+                continue
+            rank = (float(self.quotes[group[0]].block in named_blocks), *_rank(found))
+            if best is None or rank > best_rank:
+                best, best_rank = found, rank
         logger.debug("answer %r supported by %s", answer, best)
         return best
 
-    def _neighbours(self, i: int, j: int) -> bool:
+    def _together(self, i: int, j: int, anywhere_in_passage: bool) -> bool:
         a, b = self.quotes[i], self.quotes[j]
-        return a.source == b.source and a.block == b.block and 0 <= b.start - a.end <= 3
+        if a.source != b.source or a.block != b.block:
+            return False
+        return anywhere_in_passage or 0 <= b.start - a.end <= 3
 
     def _check(  # noqa: PLR0911  (one return per check that fails)
         self, group: tuple[int, ...], answer: str, question: str, language: Lang, answer_vector: Sequence[float]

@@ -14,11 +14,10 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-import numpy as np
 from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import BaseMessage
 
-from assistant.answering.generator import Completion, Generator
+from assistant.answering.generator import Generator
 from assistant.answering.prompt_states import PromptStates
 from assistant.errors import ModelUnavailableError
 
@@ -37,7 +36,6 @@ class ChatModelGenerator(Generator):
     _shared: dict[str, BaseChatModel] = {}  # noqa: RUF012  (one model per process, by id)
     _states: dict[str, PromptStates] = {}  # noqa: RUF012  (and its kept prompt states)
     _slots: dict[tuple[str, int], threading.BoundedSemaphore] = {}  # noqa: RUF012  (its calls in flight)
-    _without_probabilities: set[str] = set()  # noqa: RUF012  (servers that refused to give them)
     _shared_lock = threading.Lock()
 
     def __init__(
@@ -122,126 +120,11 @@ class ChatModelGenerator(Generator):
                 _raise_if_unreachable(err)
                 raise
 
-    def complete_with_probabilities(
-        self, messages: Sequence[BaseMessage], *, max_tokens: int | None = None
-    ) -> Completion:
-        client = getattr(self.chat_model(), "client", None)
-        if client is None or not hasattr(client, "create_chat_completion"):
-            return self._server_completion(messages, max_tokens)
-        # llama.cpp decodes greedily (temperature 0): each chosen token is the most likely one, so its
-        # probability is the largest of the distribution the logits processor sees.
-        chosen: list[tuple[int, float]] = []
-
-        def record(_ids: Any, scores: Any) -> Any:
-            logits = np.asarray(scores, dtype=np.float64)
-            best = int(logits.argmax())
-            chosen.append((best, float(1.0 / np.exp(logits - logits[best]).sum())))
-            return scores
-
-        text = "".join(self._pieces(messages, max_tokens, logits_processor=[record]))
-        tokens = []
-        for token, p in chosen:
-            piece = client.detokenize([token])  # empty for the end of the reply (a special token)
-            if not piece:
-                break
-            tokens.append((piece.decode("utf-8", errors="replace"), p))
-        return Completion(text, tuple(tokens))
-
-    def _server_completion(self, messages: Sequence[BaseMessage], max_tokens: int | None) -> Completion:
-        """The reply of a server, with the probabilities it gives (an OpenAI-compatible ``logprobs``); a server
-        that refuses to give them (llama-cpp-python's, for one) is asked for the reply alone from then on."""
-        if self._model_id in self._without_probabilities:
-            return Completion(self.complete(messages, max_tokens=max_tokens))
-        model = self.chat_model()
-        kwargs: dict[str, Any] = {"max_tokens": max_tokens} if max_tokens else {}
-        refused: Exception | None = None
-        with self._calls:
-            try:
-                # top_logprobs too: llama-cpp-python's server gives no probabilities without it.
-                reply = model.invoke(list(messages), logprobs=True, top_logprobs=1, **kwargs)
-            except Exception as err:
-                _raise_if_unreachable(err)
-                refused = err
-        if refused is not None:
-            logger.warning("the model server gives no token probabilities (%s)", first_line(refused))
-            self._without_probabilities.add(self._model_id)
-            return Completion(self.complete(messages, max_tokens=max_tokens))
-        content = (reply.response_metadata.get("logprobs") or {}).get("content") or []
-        tokens = tuple((str(t.get("token", "")), float(np.exp(t["logprob"]))) for t in content if "logprob" in t)
-        return Completion(reply.content if isinstance(reply.content, str) else "", tokens)
-
-    def yes_probability(self, messages: Sequence[BaseMessage]) -> float:
-        model = self.chat_model()
-        client = getattr(model, "client", None)
-        with self._calls:
-            if (states := self._prompt_states(model)) is not None:
-                states.restore(_kind(messages))
-                p = _llama_yes_probability(client, messages)
-                states.save(_kind(messages))
-                return p
-            try:
-                reply = model.invoke(list(messages), max_tokens=1, logprobs=True, top_logprobs=10)
-            except Exception as err:
-                _raise_if_unreachable(err)
-                raise
-        first = (reply.response_metadata.get("logprobs") or {}).get("content") or []
-        if not first or not first[0].get("top_logprobs"):  # a server that gives no probabilities
-            return super().yes_probability(messages)
-        yes = no = 0.0
-        for option in first[0]["top_logprobs"]:
-            word = str(option.get("token", "")).strip().lower()
-            if word in ("yes", "no"):
-                p = float(np.exp(option["logprob"]))
-                yes, no = (yes + p, no) if word == "yes" else (yes, no + p)
-        return yes / (yes + no) if yes + no else 0.0
-
 
 def _kind(messages: Sequence[BaseMessage]) -> str:
     """What kind of prompt this is: its fixed instructions (the system message)."""
     first = messages[0] if messages else None
     return str(first.content) if first is not None and first.type == "system" else ""
-
-
-def _llama_yes_probability(client: Any, messages: Sequence[BaseMessage]) -> float:
-    """P("yes") / (P("yes") + P("no")) over the first token llama.cpp would write."""
-    yes, no = _yes_no_tokens(client)
-    found: list[float] = []
-
-    def record(_ids: Any, scores: Any) -> Any:
-        logits = np.asarray(scores, dtype=np.float64)
-        p = np.exp(logits - logits.max())
-        found[:] = [float(p[yes].sum()), float(p[no].sum())]
-        return scores
-
-    roles = {"human": "user", "ai": "assistant", "system": "system"}
-    client.create_chat_completion(
-        messages=[{"role": roles.get(m.type, "user"), "content": str(m.content)} for m in messages],
-        max_tokens=1,
-        temperature=0.0,
-        logits_processor=[record],
-    )
-    if not found or sum(found) == 0:
-        return 0.0
-    return found[0] / sum(found)
-
-
-def _yes_no_tokens(client: Any) -> tuple[list[int], list[int]]:
-    """The single-token spellings of yes and no in the model's vocabulary."""
-    cached: tuple[list[int], list[int]] | None = getattr(client, "_assistant_yes_no", None)
-    if cached is not None:
-        return cached
-
-    def ids(words: Sequence[str]) -> list[int]:
-        out = set()
-        for word in words:
-            tokens = client.tokenize(word.encode(), add_bos=False, special=False)
-            if len(tokens) == 1:
-                out.add(tokens[0])
-        return sorted(out)
-
-    pair = ids(["yes", "Yes", " yes", " Yes", "YES"]), ids(["no", "No", " no", " No", "NO"])
-    client._assistant_yes_no = pair
-    return pair
 
 
 def _raise_if_unreachable(err: Exception) -> None:

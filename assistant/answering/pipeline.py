@@ -1,6 +1,7 @@
-"""Answer a question from the articles: understand it in context, retrieve, let the model read the closest
-sentences and answer in a few words, keep the answer only if a shown sentence supports it, and cite that
-sentence as an exact span of its article, in the question's language."""
+"""Answer a question from the articles: retrieve, let the model read the best passages whole and write the
+answer, check each of its statements against the passages, and cite the sentences that support them as exact
+spans of their articles, in the question's language. What is checked is shown as it comes: the sources as soon
+as they are found, then each statement."""
 
 from __future__ import annotations
 
@@ -8,41 +9,27 @@ import logging
 import re
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Generator as Steps
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
-from langchain_core.messages import BaseMessage
-
-from assistant.answering.excerpts import (
-    Excerpts,
-    Quote,
-    SentenceVectors,
-    gather_excerpts,
-    reading_list,
-    whole_passages,
-)
-from assistant.answering.generator import Completion, Generator
-from assistant.answering.grounding import (
-    Grounding,
-    figures_as_written,
-    is_refusal,
-    missing_from_passages,
-    numbers,
-    unmet_negation,
-)
+from assistant.answering.excerpts import Excerpts, Quote, SentenceVectors, as_read, gather_excerpts, rank_quotes
+from assistant.answering.generator import Generator
+from assistant.answering.grounding import figures_as_written, numbers
 from assistant.answering.language import detect_language, language_scores, other_language
 from assistant.answering.prompts import (
     DONT_KNOW,
     OTHER_LANGUAGE_NOTE,
-    judge_messages,
-    read_messages,
+    answer_messages,
     rewrite_messages,
     translate_messages,
 )
-from assistant.answering.question_form import asks_a_quantity, asks_yes_or_no, without_yes_or_no
+from assistant.answering.question_form import asks_for_an_explanation
+from assistant.answering.statements import UNFINISHED, Checked, StatementChecker, clean, statements
 from assistant.config import Settings
 from assistant.ingest.embedding import ArticleEmbedder
-from assistant.types import Answer, Citation, Lang, Passage
+from assistant.types import Answer, Citation, Lang, Passage, Statement
 
 logger = logging.getLogger(__name__)
 
@@ -50,42 +37,70 @@ History = Sequence[tuple[str, str]]
 Retrieve = Callable[[str, int], list[Passage]]
 
 _LANGUAGE_SURE = 0.75
-_WORDS_TO_TELL = 3  # a shorter reply ("Henri Lacoste", "1972") does not show its language
-_PREFIX = re.compile(r"^\W*(?:answer|réponse|reponse)\s*:\s*", re.IGNORECASE)
-_MARKERS = re.compile(r"\s*\[[\d,;\s]*\]")
-_ALSO_CLOSEST = 2  # sentences of the other passages read with the best passages whole
+_WORDS_TO_TELL = 3  # a shorter statement ("Henri Lacoste", "1972") does not show its language
+_FACT_SENTENCES = 2  # most checked sentences kept in the answer to a question about a fact
+_CLOSEST = 3  # sentences shown when the articles do not answer
+
+Stage = Literal["reading", "writing", "done"]
+
+
+@dataclass(frozen=True)
+class AnswerUpdate:
+    """What can be shown so far: the passages being read, then the checked answer as it grows.
+
+    ``stage`` is "reading" (the model reads ``sources``), "writing" (``text`` holds the statements checked so
+    far) or "done" (``answer`` is the final Answer)."""
+
+    stage: Stage
+    sources: tuple[Passage, ...] = ()
+    text: str = ""
+    citations: tuple[Citation, ...] = ()
+    answer: Answer | None = None
 
 
 class AnswerStream:
-    """The answer's text, piece by piece as it is written; ``answer`` holds the full Answer afterwards."""
+    """The answer as it comes. Iterate for its text, piece by piece (each checked statement as soon as it is
+    checked); or over ``updates()`` for what the web chat shows. ``answer`` holds the full Answer afterwards."""
 
-    def __init__(self, pieces: Iterator[str], holder: _Result) -> None:
-        self._pieces = pieces
-        self._holder = holder
+    def __init__(self, updates: Iterator[AnswerUpdate]) -> None:
+        self._updates = updates
+        self._answer: Answer | None = None
+
+    def updates(self) -> Iterator[AnswerUpdate]:
+        for update in self._updates:
+            if update.answer is not None:
+                self._answer = update.answer
+            yield update
 
     def __iter__(self) -> Iterator[str]:
-        return self._pieces
+        said = ""
+        for update in self.updates():
+            if update.text.startswith(said) and len(update.text) > len(said):
+                yield update.text[len(said) :]
+                said = update.text
 
     @property
     def answer(self) -> Answer:
         """The final answer; reading it consumes whatever of the stream is left."""
-        for _ in self._pieces:
+        for _ in self.updates():
             pass
-        assert self._holder.answer is not None
-        return self._holder.answer
+        assert self._answer is not None
+        return self._answer
 
 
 @dataclass
-class _Result:
-    answer: Answer | None = None
+class _Attempt:
+    """One reading of the passages a query retrieves: what was read, what the model wrote, what was kept."""
 
+    excerpts: Excerpts
+    read: list[Passage]
+    statements: list[Statement] = field(default_factory=list)
+    citations: list[Citation] = field(default_factory=list)
+    said: list[str] = field(default_factory=list)
 
-@dataclass(frozen=True)
-class Found:
-    """A checked answer: the model's few words, in the question's language, and the sentences behind it."""
-
-    text: str
-    citations: list[Citation]
+    @property
+    def text(self) -> str:
+        return " ".join(self.said)
 
 
 class Answerer:
@@ -99,8 +114,7 @@ class Answerer:
         self.sentence_vectors = SentenceVectors(embedder)
 
     def stream(self, question: str, history: History | None = None) -> AnswerStream:
-        holder = _Result()
-        return AnswerStream(self._run(question, list(history or []), holder), holder)
+        return AnswerStream(self._run(question, list(history or [])))
 
     def language_of(self, question: str, history: History) -> Lang:
         fallback: Lang = detect_language(history[-1][0]) if history else "en"
@@ -119,185 +133,185 @@ class Answerer:
         logger.info("follow-up %r understood as %r", question, rewritten)
         return rewritten
 
-    def _run(self, question: str, history: History, holder: _Result) -> Iterator[str]:
-        began = time.perf_counter()
+    def _run(self, question: str, history: History) -> Iterator[AnswerUpdate]:
+        clock = _Clock()
         language = self.language_of(question, history)
         note = ""
         if other := other_language(question):
             language, note = "en", OTHER_LANGUAGE_NOTE.format(language=other) + " "
             logger.info("question in %s: answering in English", other)
-            yield note
+        explanation = asks_for_an_explanation(question)
         # A question is first taken as it is asked: in a conversation it may well be a new one. Only when the
         # articles do not answer it alone is it read as a follow-up: rewritten to stand alone, searched with
         # the earlier question, and read knowing it. (Rewriting every question first was measured on the seeds'
         # follow-up and new-topic questions: 3 of 11 right instead of 8, as the 1.5B model's rewrites often
         # leave the pronoun or change the question.)
         standalone = question
-        found = self.find_answer(question, question, language)
-        if found is None and history and self.settings.history_turns:
+        steps = self._attempt(question, question, language, note, explanation)
+        attempt = yield from _relay(steps, clock)
+        first = attempt
+        if not attempt.said and history and self.settings.history_turns:
             standalone = self.standalone(question, history)
             earlier = history[-1][0]
-            found = self.find_answer(standalone, f"{standalone} {earlier}", language, earlier)
-        if found is not None:
-            citations = found.citations
-            body = found.text.rstrip(" .")
-            said = f"{body} {''.join(f'[{c.number}]' for c in citations)}."
+            explanation = explanation or asks_for_an_explanation(standalone)
+            query = f"{standalone} {earlier}"
+            steps = self._attempt(standalone, query, language, note, explanation, earlier=earlier)
+            attempt = yield from _relay(steps, clock)
+            attempt.statements[:0] = first.statements
+        answered = bool(attempt.said)
+        closest: list[Citation] = []
+        if answered:
+            text = note + attempt.text
         else:
-            citations, said = [], DONT_KNOW[language]
-        first_piece = time.perf_counter() - began
-        yield said
-        holder.answer = Answer(
+            text = note + DONT_KNOW[language]
+            closest = self._closest(question, first.excerpts)
+        answer = Answer(
             question=question,
-            text=note + said,
+            text=text,
             language=language,
-            answered=found is not None,
-            citations=citations,
+            answered=answered,
+            citations=attempt.citations,
             standalone_question=standalone,
-            seconds=time.perf_counter() - began,
-            first_piece_seconds=first_piece,
+            seconds=clock.seconds(),
+            first_piece_seconds=clock.first or clock.seconds(),
+            closest=closest,
+            statements=attempt.statements,
+            kind="explanation" if explanation else "fact",
         )
+        yield AnswerUpdate("done", tuple(attempt.read), text, tuple(answer.citations), answer)
 
-    def find_answer(self, question: str, query: str, language: Lang, earlier: str = "") -> Found | None:
-        """The checked answer to ``question`` (a follow-up of ``earlier`` when given) from the passages that
-        ``query`` retrieves; None when the passages do not support one."""
+    def _attempt(
+        self, question: str, query: str, language: Lang, note: str, explanation: bool, *, earlier: str = ""
+    ) -> Steps[AnswerUpdate, None, _Attempt]:
+        """Retrieve with ``query``, let the model read and answer ``question`` (a follow-up of ``earlier`` when
+        given), and keep the statements that the passages support; each kept statement is shown at once."""
         passages = self.retrieve(query, self.settings.answer_passages)
-        excerpts = _still_in_articles(
-            gather_excerpts(passages, self.sentence_vectors, self.settings.answer_passages), self.settings.seeds_dir
+        gathered = gather_excerpts(passages, self.sentence_vectors, len(passages))
+        excerpts = _still_in_articles(gathered, self.settings.seeds_dir)
+        read = self._to_read(passages, explanation)
+        attempt = _Attempt(excerpts, read)
+        yield AnswerUpdate("reading", tuple(read), note)
+        read_excerpts = Excerpts(excerpts.blocks[: len(read)], [q for q in excerpts.quotes if q.block < len(read)])
+        if not read_excerpts.quotes:
+            return attempt
+        checker = StatementChecker(
+            read_excerpts, question, language, self.embedder, earlier=earlier, explanation=explanation
         )
-        if not excerpts.quotes:
-            return None
-        # Sentences are ranked partly by the question's words, which a passage in the other language does not
-        # share: there the model reads the best passages whole (Settings.reading_passages), with the 2 closest
-        # sentences of the others, since the best passages do not always hold the answer. Not for a follow-up:
-        # its passages were found with the earlier question too; the sentences closest to it are more focused.
-        whole = 0 if earlier else self.settings.reading_passages
-        vector = self.embedder.embed_query(question)
-        chars = self.settings.reading_chars
-        if whole and all(detect_language(b.text, fallback=language) != language for b in excerpts.blocks[:whole]):
-            shown = whole_passages(question, vector, excerpts.quotes, whole, also=_ALSO_CLOSEST, chars=chars)
-        else:
-            shown = reading_list(question, vector, excerpts.quotes, self.settings.reading_sentences, chars)
-        return self._read(shown, excerpts, question, language, earlier)
+        most = self.settings.answer_sentences if explanation else _FACT_SENTENCES
+        tokens = self.settings.max_answer_tokens if explanation else self.settings.fact_answer_tokens
+        messages = answer_messages([as_read(p) for p in read], question, language, earlier)
+        written = self.generator.stream(messages, max_tokens=tokens)
+        for raw, finished in statements(written):
+            text, named = clean(raw)
+            if not text:
+                continue
+            if not finished:
+                logger.info("dropped %r: the model stopped in the middle of it", text)
+                attempt.statements.append(Statement(text, failed=(UNFINISHED,)))
+                continue
+            checked = checker.check(text, named)
+            if checked.failed:
+                logger.info("dropped %r: %s", text, ", ".join(checked.failed))
+                attempt.statements.append(Statement(text, failed=checked.failed))
+                continue
+            shown = self._shown(checked, language)
+            if shown is None or shown in attempt.said:
+                reason = "untranslatable" if shown is None else "repeated"
+                attempt.statements.append(Statement(text, failed=(reason,)))
+                continue
+            numbers_cited = _cite(checked.quotes, read_excerpts.blocks, attempt.citations)
+            said = f"{shown.rstrip(' .')} {''.join(f'[{n}]' for n in numbers_cited)}."
+            attempt.said.append(said)
+            attempt.statements.append(Statement(text, said, numbers_cited))
+            yield AnswerUpdate("writing", tuple(read), note + attempt.text, tuple(attempt.citations))
+            if len(attempt.said) >= most:
+                break
+        return attempt
 
-    def _read(
-        self, shown: Sequence[Quote], excerpts: Excerpts, question: str, language: Lang, earlier: str
-    ) -> Found | None:
-        """The model reads ``shown`` and answers; its answer is kept only if a shown sentence supports it."""
-        reply = self._reply(read_messages(shown, question, language, earlier), question)
-        if reply is None:
-            return None
-        languages = [detect_language(q.text, fallback=language) for q in shown]
-        grounding = Grounding(shown, languages)
-        # A yes or a no is not in any sentence: the fact said with it is what a sentence must hold.
-        fact = without_yes_or_no(reply) if asks_yes_or_no(question) else reply
-        # The model sometimes answers in the other language: its words are compared as written.
-        written_in = _language_of_reply(fact, language)
-        support = grounding.support(fact, question, written_in, self.embedder.embed_query(fact))
-        if support is None:
-            logger.info("dropped an answer no shown sentence supports: %r", reply)
-            return None
-        quotes = tuple(shown[i] for i in support.quotes)
-        same_language = languages[support.quotes[0]] == language
-        context = _article_context(quotes[0], excerpts)
-        if missing := missing_from_passages(question + " " + earlier, context, same_language):
-            logger.info("the passage of %r does not name %s: not an answer", reply, missing)
-            return None
-        quoted = " ".join(q.text for q in quotes)
-        if unmet_negation(question, quoted):
-            logger.info("%r asks what did not happen; %r states no negation: not an answer", question, quoted[:60])
-            return None
-        if self.settings.answer_check_threshold > 0:
-            p = self.generator.yes_probability(judge_messages(question, quoted, earlier))
-            if p < self.settings.answer_check_threshold:
-                logger.info("the model doubts that %r answers %r (p=%.2f)", quoted[:60], question, p)
-                return None
-        if languages[support.quotes[0]] == written_in:
-            reply = figures_as_written(reply, quoted, written_in)
-        said = self._in_language(reply, language)
-        return Found(said, _citations(quotes, excerpts.blocks)) if said else None
+    def _to_read(self, passages: Sequence[Passage], explanation: bool) -> list[Passage]:
+        """The best passages, in their order, while they fit in the reading budget (the first always)."""
+        budget = self.settings.explanation_reading_chars if explanation else self.settings.reading_chars
+        read: list[Passage] = []
+        used = 0
+        for passage in passages:
+            if read and used + len(passage.text) > budget:
+                break
+            read.append(passage)
+            used += len(passage.text)
+        return read
 
-    def _reply(self, messages: list[BaseMessage], question: str) -> str | None:
-        """The model's answer on one line; None when it finds none or hesitated over it."""
-        completion = self.generator.complete_with_probabilities(messages, max_tokens=48)
-        reply = _clean_reply(completion.text)
-        if not reply or is_refusal(reply):
-            logger.info("the model found no answer to %r", question)
-            return None
-        if asks_yes_or_no(question) and not without_yes_or_no(reply):
-            logger.info("the model said only %r: a bare yes or no cannot be checked", reply)
-            return None
-        if asks_a_quantity(question) and not numbers(reply):
-            logger.info("%r asks how much or how many; %r holds no figure: not an answer", question, reply)
-            return None
-        return None if self._hesitated(completion, reply) else reply
-
-    def _hesitated(self, completion: Completion, reply: str) -> bool:
-        """Whether the model chose a word of its reply with less than ``answer_confidence_min`` probability:
-        on the dev questions, such answers were wrong twice as often as right."""
-        confidence = answer_confidence(completion)
-        if confidence is None:
-            return False
-        logger.info("the model wrote %r, each word with probability %.2f or more", reply, confidence)
-        if confidence >= self.settings.answer_confidence_min:
-            return False
-        logger.info("the model hesitated over %r: not an answer", reply)
-        return True
+    def _shown(self, checked: Checked, language: Lang) -> str | None:
+        """The statement as the answer says it: figures written as the sentence writes them, in the question's
+        language (translated when the model wrote it in the other one)."""
+        text = checked.text
+        if detect_language(checked.quotes[0].text, fallback=language) == checked.written_in:
+            text = figures_as_written(text, " ".join(q.text for q in checked.quotes), checked.written_in)
+        return self._in_language(text, language)
 
     def _in_language(self, text: str, language: Lang) -> str | None:
-        """The answer in the question's language: as the model wrote it, or translated when it is clearly in
+        """The text in the question's language: as the model wrote it, or translated when it is clearly in
         the other language; a translation that changes a figure is not kept."""
         if len(text.split()) < _WORDS_TO_TELL or language_scores(text)[language] >= 1 - _LANGUAGE_SURE:
             return text
-        translated = " ".join(self.generator.complete(translate_messages(text, language), max_tokens=60).split())
+        translated, _ = clean(self.generator.complete(translate_messages(text, language), max_tokens=120))
         if not translated or numbers(translated) != numbers(text):
             logger.warning("could not translate %r into %s: %r", text, language, translated)
             return None
         return translated
 
-
-def answer_confidence(completion: Completion) -> float | None:
-    """The lowest probability among the tokens of the reply's first line that hold a letter or a digit: how
-    sure the model was of the least sure word it wrote. None when the model gave no probabilities."""
-    lowest: float | None = None
-    written = ""
-    for piece, p in completion.tokens:
-        if "\n" in piece and written.strip():
-            break
-        written += piece
-        if any(c.isalnum() for c in piece):
-            lowest = p if lowest is None else min(lowest, p)
-    return lowest
+    def _closest(self, question: str, excerpts: Excerpts) -> list[Citation]:
+        """The sentences of the retrieved passages closest to the question: where to look when the articles do
+        not answer it."""
+        if not excerpts.quotes:
+            return []
+        best = rank_quotes(question, self.embedder.embed_query(question), excerpts.quotes, _CLOSEST)
+        return [Citation(n, q.source, q.text, q.start, q.end, q.title) for n, q in enumerate(best, start=1)]
 
 
-def _language_of_reply(reply: str, language: Lang) -> Lang:
-    """The language the reply is written in; the question's when the reply is too short to tell."""
-    if len(reply.split()) < _WORDS_TO_TELL:
-        return language
-    return detect_language(reply, fallback=language)
+class _Clock:
+    """Seconds since the question came, and when something was first shown."""
+
+    def __init__(self) -> None:
+        self.began = time.perf_counter()
+        self.first: float | None = None
+
+    def seconds(self) -> float:
+        return time.perf_counter() - self.began
+
+    def mark(self) -> None:
+        if self.first is None:
+            self.first = self.seconds()
 
 
-def _article_context(quote: Quote, excerpts: Excerpts) -> str:
-    """The quoted passage with its article's title: a name the question asks about may be in the title
-    ("Patrick Kane") rather than in the passage ("Kane")."""
-    return " ".join([quote.title, excerpts.blocks[quote.block].text])
+def _relay(steps: Steps[AnswerUpdate, None, _Attempt], clock: _Clock) -> Steps[AnswerUpdate, None, _Attempt]:
+    """``steps`` passed on, the time of the first update noted: the time to the first visible content."""
+    while True:
+        try:
+            update = next(steps)
+        except StopIteration as stop:
+            return stop.value  # type: ignore[no-any-return]
+        clock.mark()
+        yield update
 
 
-def _clean_reply(reply: str) -> str:
-    """The model's answer on one line, without a leading "Answer:", quotes or emphasis."""
-    lines = [line for line in reply.strip().splitlines() if line.strip()]
-    first = _PREFIX.sub("", lines[0]) if lines else ""
-    first = _MARKERS.sub("", first).replace("**", "")
-    return " ".join(first.strip(" \"'«»“”").split())
-
-
-def _citations(quotes: Sequence[Quote], blocks: Sequence[Passage]) -> list[Citation]:
-    """One citation per supporting sentence; two neighbouring sentences read together make one quote."""
-    first = quotes[0]
-    if len(quotes) == 2 and quotes[1].block == first.block:
-        block = blocks[first.block]
-        start, end = first.start, quotes[1].end
-        return [Citation(1, first.source, block.text[start - block.start : end - block.start], start, end, first.title)]
-    return [Citation(n, q.source, q.text, q.start, q.end, q.title) for n, q in enumerate(quotes, start=1)]
+def _cite(quotes: Sequence[Quote], blocks: Sequence[Passage], citations: list[Citation]) -> tuple[int, ...]:
+    """The numbers of the citations of ``quotes`` (two neighbouring sentences make one quote), added to
+    ``citations`` when they are new."""
+    spans: list[tuple[Quote, int, int, str]] = []
+    if len(quotes) == 2 and quotes[0].block == quotes[1].block and 0 <= quotes[1].start - quotes[0].end <= 3:
+        block = blocks[quotes[0].block]
+        start, end = quotes[0].start, quotes[1].end
+        spans.append((quotes[0], start, end, block.text[start - block.start : end - block.start]))
+    else:
+        spans += [(q, q.start, q.end, q.text) for q in quotes]
+    cited = []
+    for quote, start, end, text in spans:
+        known = next((c for c in citations if (c.source, c.start, c.end) == (quote.source, start, end)), None)
+        if known is None:
+            known = Citation(len(citations) + 1, quote.source, text, start, end, quote.title)
+            citations.append(known)
+        cited.append(known.number)
+    return tuple(cited)
 
 
 def _still_in_articles(excerpts: Excerpts, seeds_dir: Path) -> Excerpts:

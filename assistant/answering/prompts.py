@@ -8,8 +8,7 @@ from collections.abc import Sequence
 from langchain_core.messages import BaseMessage
 from langchain_core.prompts import ChatPromptTemplate
 
-from assistant.answering.excerpts import Quote
-from assistant.types import Lang
+from assistant.types import Lang, Passage
 
 NO_ANSWER = "NONE"
 
@@ -25,35 +24,27 @@ OTHER_LANGUAGE_NOTE = (
 
 LANGUAGE_NAMES: dict[Lang, str] = {"en": "English", "fr": "French"}
 
-_JUDGE_SYSTEM = """You check whether a sentence from a news article answers a question. Reply yes if the \
-sentence states the answer to the question, no otherwise."""
+# The fixed instructions come first (the system message) so that the model's prompt cache reuses them; what
+# changes (the passages, the question) comes after. The model is told to name its passage after each sentence,
+# but the code does not rely on it: each sentence is checked against every passage read (see statements.py).
+_ANSWER_SYSTEM = f"""You answer questions about news articles, using only the numbered passages given with \
+the question.
+- Answer in the language asked for, whatever the language of the passages.
+- A question about one fact (who, what, which, when, where, how much): answer in one short sentence.
+- A question asking why, how, what happened or what someone said: answer in one to three short sentences \
+that give the reasons, the events or the words the passages state.
+- Write only what the passages state; keep names, dates and figures as the passages write them.
+- End each sentence with the number of the passage it comes from, like [2].
+- If the passages do not answer the question, reply only: {NO_ANSWER}"""
 
-# The question comes before the sentence so that consecutive checks of one question share a prompt prefix;
-# a follow-up's earlier question ({context}) comes first. Two shorter variants were measured on the
-# evaluation: asking "Does the sentence state…?" before the sentence makes the model say yes to almost every
-# sentence; dropping the last line (15 tokens less a check) shifts the probabilities up, so that no threshold
-# is as good on both answered and refused questions, and through llama.cpp's server fewer answers pass.
-_JUDGE_USER = (
-    "{context}Question: {question}\nSentence: {sentence}\n"
-    "Does the sentence state the answer to the question? Reply yes or no."
-)
-
-# Measured on the benchmark's dev questions (benchmarks/external_eval.py): a few words, not a sentence,
-# costs a third of the generated tokens and holds the answer as often; answering with the number of the
-# sentence first made the model stop after the number.
-_READ_SYSTEM = f"""You answer a question about articles from the sentences given, and from nothing else. \
-Answer in a few words, in the language asked, keeping names, dates and figures as the sentences write them. \
-If the sentences do not state the answer, reply {NO_ANSWER}."""
-
-_READ_USER = "Sentences:\n{sentences}\n\n{context}Question: {question}\nAnswer in {language}:"
+_ANSWER_USER = "Passages:\n{passages}\n\n{context}Question: {question}\nAnswer in {language}:"
 
 
 def _escape(text: str) -> str:
     return text.replace("{", "{{").replace("}", "}}")
 
 
-JUDGE_PROMPT = ChatPromptTemplate.from_messages([("system", _escape(_JUDGE_SYSTEM)), ("human", _JUDGE_USER)])
-READ_PROMPT = ChatPromptTemplate.from_messages([("system", _escape(_READ_SYSTEM)), ("human", _READ_USER)])
+ANSWER_PROMPT = ChatPromptTemplate.from_messages([("system", _escape(_ANSWER_SYSTEM)), ("human", _ANSWER_USER)])
 
 _REWRITE_SYSTEM = """You rewrite the last question of a conversation so that it can be understood alone.
 Replace pronouns and vague words ("it", "that", "he", "il", "cela", "celui-ci") by what they refer to in the \
@@ -105,33 +96,21 @@ TRANSLATE_PROMPT = ChatPromptTemplate.from_messages(
 )
 
 
-def _sentences(quotes: Sequence[Quote]) -> str:
-    """The sentences as the model reads them: under the title of their article, in the article's order."""
-    lines: list[str] = []
-    last = None
-    for quote in quotes:
-        if quote.source != last:
-            lines.append(f"Article: {' '.join(quote.title.split())}")
-            last = quote.source
-        lines.append(f"- {' '.join(quote.text.split())}")
-    return "\n".join(lines)
+def _passages(passages: Sequence[Passage]) -> str:
+    """The passages as the model reads them: numbered, each under its article's title."""
+    return "\n\n".join(
+        f"[{n}] {' '.join(p.title.split())}\n{' '.join(p.text.split())}" for n, p in enumerate(passages, start=1)
+    )
 
 
-def judge_messages(question: str, sentence: str, earlier_question: str = "") -> list[BaseMessage]:
-    """The yes/no prompt that asks whether one sentence answers the question (a follow-up of
-    ``earlier_question`` when there is one)."""
-    context = f"Earlier question: {' '.join(earlier_question.split())}\n" if earlier_question else ""
-    return JUDGE_PROMPT.format_messages(context=context, question=question, sentence=" ".join(sentence.split()))
-
-
-def read_messages(
-    quotes: Sequence[Quote], question: str, language: Lang, earlier_question: str = ""
+def answer_messages(
+    passages: Sequence[Passage], question: str, language: Lang, earlier_question: str = ""
 ) -> list[BaseMessage]:
-    """The prompt in which the model reads the sentences and answers in a few words (a follow-up of
-    ``earlier_question`` when there is one)."""
+    """The prompt in which the model reads the passages and answers (a follow-up of ``earlier_question`` when
+    there is one)."""
     context = f"Earlier question: {' '.join(earlier_question.split())}\n" if earlier_question else ""
-    return READ_PROMPT.format_messages(
-        sentences=_sentences(quotes), context=context, question=question, language=LANGUAGE_NAMES[language]
+    return ANSWER_PROMPT.format_messages(
+        passages=_passages(passages), context=context, question=question, language=LANGUAGE_NAMES[language]
     )
 
 

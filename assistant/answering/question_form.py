@@ -48,3 +48,27 @@ def without_yes_or_no(answer: str) -> str:
 def asks_a_quantity(question: str) -> bool:
     """Whether the question asks how much or how many: its answer is a figure."""
     return bool(_QUANTITY.search(question))
+
+
+# Why, how (not "how much", "how old"…), what happened, what someone said, the reasons or consequences of
+# something: a question answered with one to three sentences rather than one fact.
+_EXPLANATION = re.compile(
+    r"\bwhy\b|\bhow\b(?!\s+(?:many|much|old|long|far|big|large|wide|tall|high|often|soon|early|late)\b)|"
+    r"\bwhat\s+(?:happened|happens|caused|causes|led|explains|made)\b|\bwhat\s+(?:did|does|do|has|have)\b.{1,60}"
+    r"\b(?:say|said|announce|announced|claim|claimed|criticize|criticise|blame|reproach|accuse|want|plan|"
+    r"propose|decide|explain)\b|\b(?:reasons?|causes?|consequences?|effects?|impact)\b|\bexplain\b|"
+    r"\bwhat\s+(?:is|are|was|were)\b.{1,60}\b(?:asking|demanding|hoping|planning)\b|\bshould\b.{1,60}\bdo\b|"
+    r"\b(?:under|in)\s+what\s+circumstances\b|\bwhat\s+role\b|"
+    r"\bpourquoi\b|\bà\s+quoi\s+serv|\bqu['’]est[- ]il\s+arrivé\b|\bcirconstances\b|\bquel\s+rôle\b|"
+    r"\bque\s+(?:réclame|réclament|exige|exigent|craint|craignent|espère|espèrent)\b|\bcomment\b(?!\s+(?:s['’]appel|se\s+nomm|se\s+nomme|nomm))|"
+    r"\bque\s+s['’]est[- ]il\s+passé|\bqu['’]est[- ]ce\s+qui\s+(?:s['’]est\s+passé|a\s+(?:causé|provoqué|"
+    r"conduit|mené|poussé|entraîné|déclenché))|\b(?:qu['’]a|qu['’]ont|que\s+(?:dit|disent|reproche|reprochent|"
+    r"annonce|annoncent|propose|proposent|veut|veulent|demande|demandent|prévoit|prévoient))\b|"
+    r"\b(?:raisons?|causes?|conséquences?|effets?|motifs?)\b|\bexpliqu",
+    re.IGNORECASE,
+)
+
+
+def asks_for_an_explanation(question: str) -> bool:
+    """Whether the question asks why, how, what happened or what someone said, rather than for one fact."""
+    return bool(_EXPLANATION.search(question))

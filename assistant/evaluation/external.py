@@ -1,5 +1,6 @@
-"""The external benchmark (``benchmarks/data/external/``): its questions, one summary per system (scored by
-``external_scoring``), and the systems side by side.
+"""The external benchmark (``benchmarks/data/external/``): its question sets by name (dev, explain, validate,
+all), one summary per system (scored by ``external_scoring``; fact and why/how questions apart, dev and
+validation apart), and the systems side by side.
 
 Pure code: the assistant is imported only when ``evaluate_assistant`` runs it.
 """
@@ -13,7 +14,7 @@ import resource
 import statistics
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,35 +23,79 @@ from assistant.evaluation.external_scoring import ExternalQuestion, Quote, Reply
 
 if TYPE_CHECKING:
     from assistant.answering.generator import Generator
+    from assistant.ingest.embedding import ArticleEmbedder
 
 logger = logging.getLogger(__name__)
 
-QUESTION_FILES = ("questions.jsonl", "xling.jsonl")  # the second is optional
-# (set, table row), in the order of the table.
-SETS = (
+# The question sets by name, each its files (the first one required); "all" is all of them.
+QUESTION_SETS = {
+    "dev": ("questions.jsonl", "xling.jsonl"),
+    "explain": ("explain.jsonl", "explain_own.jsonl"),
+    "validate": ("validate.jsonl",),
+}
+QUESTION_SET_NAMES = (*QUESTION_SETS, "all")
+# (set, table row), in the order of the table: fact questions, then explanatory ones (sets starting "why").
+FACT_SETS = (
     ("piaf", "French questions right"),
     ("squad", "English questions right"),
     ("xling-en-fr", "English question, French article"),
     ("xling-fr-en", "French question, English article"),
-    ("squad-unanswerable", "unanswerable refused"),
+    ("squad-unanswerable", "unanswerable fact questions refused"),
 )
+EXPLANATION_SETS = (
+    ("why-fr", "French why/how questions right"),
+    ("why-en-on-fr", "English question on a French article (why/how)"),
+    ("why-unanswerable", "unanswerable why/how refused"),
+)
+SETS = FACT_SETS + EXPLANATION_SETS
+KIND_LABELS = {"fact": "fact", "explanation": "why/how"}  # the kinds of question, as the table says them
+KINDS = tuple(KIND_LABELS)
 COLUMNS = {"recipe": "LangChain recipe", "ours": "this assistant"}
+# The table's two sides when a run holds both: what was tuned on, and what was held out.
+SIDES = {"dev": "dev", "explain": "dev", "validate": "validation"}
 
 
-def load_external_questions(folder: Path) -> list[ExternalQuestion]:
-    """The questions of ``folder/questions.jsonl``, then those of ``folder/xling.jsonl`` when it exists.
+def question_kind(set_name: str) -> str:
+    """ "explanation" for the why/how sets (their names start with "why"), "fact" for the others."""
+    return "explanation" if set_name.startswith("why") else "fact"
+
+
+def _question(line: str, part: str, where: str) -> ExternalQuestion:
+    """One question of a file; an explanatory one's gold answers are its key phrases, English ones too."""
+    try:
+        data = json.loads(line)
+        phrases = data.pop("key_phrases", []) + data.pop("key_phrases_en", [])
+        data.setdefault("answers", phrases)
+        return ExternalQuestion(**data, part=part)
+    except (ValueError, TypeError, AttributeError) as err:  # not JSON, not an object, or other fields
+        raise BadInputError(f"{where}: not a question of the external benchmark ({err})") from err
+
+
+def load_external_questions(folder: Path, question_set: str = "dev") -> list[ExternalQuestion]:
+    """The questions of ``question_set`` (see ``QUESTION_SETS``; "all" for every set), file by file.
 
     Raises:
-        BadInputError: ``folder/questions.jsonl`` does not exist.
+        BadInputError: the set is unknown, its first file is missing, a line is not a question, or two
+            questions share an id.
     """
-    if not (folder / QUESTION_FILES[0]).is_file():
-        raise BadInputError(f"no external benchmark in {folder}: {QUESTION_FILES[0]} is missing")
-    questions = []
-    for name in QUESTION_FILES:
-        path = folder / name
-        if path.is_file():
-            lines = path.read_text(encoding="utf-8").splitlines()
-            questions += [ExternalQuestion(**json.loads(line)) for line in lines if line.strip()]
+    if question_set not in QUESTION_SET_NAMES:
+        raise BadInputError(f"unknown question set {question_set!r}: choose one of {', '.join(QUESTION_SET_NAMES)}")
+    parts = list(QUESTION_SETS) if question_set == "all" else [question_set]
+    questions: list[ExternalQuestion] = []
+    for part in parts:
+        first = QUESTION_SETS[part][0]
+        if not (folder / first).is_file():
+            raise BadInputError(f"no {part} questions in {folder}: {first} is missing")
+        for name in QUESTION_SETS[part]:
+            path = folder / name
+            if path.is_file():
+                lines = path.read_text(encoding="utf-8").splitlines()
+                questions += [_question(line, part, f"{path}:{n}") for n, line in enumerate(lines, 1) if line.strip()]
+    seen: set[str] = set()
+    for q in questions:
+        if q.id in seen:
+            raise BadInputError(f"two questions of {folder} have the id {q.id!r}: ids must be unique")
+        seen.add(q.id)
     return questions
 
 
@@ -58,15 +103,16 @@ def select_questions(
     questions: Sequence[ExternalQuestion], only: str = "", limit: int = 0, ids: Sequence[str] = ()
 ) -> list[ExternalQuestion]:
     """Keep the ``ids`` asked for and the sets starting with ``only``; then the first ``limit // sets`` of
-    each set (at least one, as score_reference.py does), and one more of the first sets up to ``limit``."""
+    each set of each question file (at least one, as score_reference.py does), and one more of the first sets
+    up to ``limit``."""
     if limit < 0:
         raise BadInputError(f"the limit must be 0 (all) or more, got {limit}")
     items = [q for q in questions if q.set.startswith(only) and (not ids or q.id in ids)]
     if not limit or not items:
         return items
-    kinds: dict[str, list[ExternalQuestion]] = {}
+    kinds: dict[tuple[str, str], list[ExternalQuestion]] = {}
     for q in items:
-        kinds.setdefault(q.set, []).append(q)
+        kinds.setdefault((q.part, q.set), []).append(q)
     per, extra = divmod(limit, len(kinds))
     if per == 0:  # fewer questions than sets: one of each all the same
         per, extra = 1, 0
@@ -91,7 +137,7 @@ def ask_all(
             row = score_reply(q, ask(q.question), texts)
         except Exception as err:
             logger.warning("%s: %r", q.id, err)
-            row = Row(id=q.id, set=q.set, error=repr(err)[:300])
+            row = Row(id=q.id, set=q.set, error=repr(err)[:300], part=q.part)
         rows.append(row)
         if on_row:
             on_row(n, q, row)
@@ -100,7 +146,10 @@ def ask_all(
 
 @dataclass(frozen=True)
 class Summary:
-    """One system's figures; fractions are "right/total" strings, as in score_reference.py."""
+    """One system's figures; fractions are "right/total" strings, as in score_reference.py. The figures by
+    kind ("fact", "explanation") have a key for each kind the rows hold; ``side`` is "dev" or "validation"
+    when a run holds both; ``refusals_with_closest`` and ``closest_exact`` are None for a system that shows
+    no closest passages."""
 
     system: str
     questions: int
@@ -120,9 +169,16 @@ class Summary:
     setup_s: float
     index_s: float | None
     peak_rss_mb: float | None
+    side: str = ""
+    answerable_right_by_kind: dict[str, str] = field(default_factory=dict)
+    precision_by_kind: dict[str, str] = field(default_factory=dict)
+    p50_by_kind: dict[str, float | None] = field(default_factory=dict)
+    p95_by_kind: dict[str, float | None] = field(default_factory=dict)
+    refusals_with_closest: str | None = None
+    closest_exact: str | None = None
 
 
-def _frac(rows: Sequence[Row], test: Callable[[Row], bool | None]) -> str:
+def _frac(rows: Sequence[Row], test: Callable[[Row], bool | int | None]) -> str:
     return f"{sum(bool(test(r)) for r in rows)}/{len(rows)}"
 
 
@@ -133,17 +189,32 @@ def _p50_p95(values: Sequence[float]) -> tuple[float | None, float | None]:
     return round(statistics.median(values), 2), round(sorted(values)[int(0.95 * (len(values) - 1))], 2)
 
 
+def _answerable(rows: Sequence[Row]) -> list[Row]:
+    return [r for r in rows if not r.set.endswith("unanswerable")]
+
+
 def summarize(
-    system: str, rows: Sequence[Row], setup_s: float, index_s: float | None, peak_rss_mb: float | None
+    system: str,
+    rows: Sequence[Row],
+    setup_s: float,
+    index_s: float | None,
+    peak_rss_mb: float | None,
+    *,
+    side: str = "",
 ) -> Summary:
-    """The figures of ``rows``, computed as score_reference.py computes them."""
+    """The figures of ``rows``, computed as score_reference.py computes them, overall and by kind."""
     by_set: dict[str, list[Row]] = {}
+    by_kind: dict[str, list[Row]] = {}
     for r in rows:
         by_set.setdefault(r.set, []).append(r)
-    answerable = [r for r in rows if not r.set.endswith("unanswerable")]
+        by_kind.setdefault(question_kind(r.set), []).append(r)
+    answerable = _answerable(rows)
     checked = [r for r in rows if r.cit_exact is not None]
     p50, p95 = _p50_p95([r.secs for r in rows if r.secs is not None])
     first50, first95 = _p50_p95([r.first_text_secs for r in rows if r.first_text_secs is not None])
+    latency = {k: _p50_p95([r.secs for r in v if r.secs is not None]) for k, v in by_kind.items()}
+    shows_closest = any(r.closest is not None for r in rows)
+    refusals = [r for r in rows if r.closest is not None and not r.answered]
     return Summary(
         system=system,
         questions=len(rows),
@@ -163,7 +234,32 @@ def summarize(
         setup_s=round(setup_s, 1),
         index_s=None if index_s is None else round(index_s, 1),
         peak_rss_mb=peak_rss_mb,
+        side=side,
+        answerable_right_by_kind={k: _frac(_answerable(v), lambda r: r.right) for k, v in by_kind.items()},
+        precision_by_kind={
+            k: _frac([r for r in _answerable(v) if r.answered], lambda r: r.right) for k, v in by_kind.items()
+        },
+        p50_by_kind={k: p for k, (p, _) in latency.items()},
+        p95_by_kind={k: p for k, (_, p) in latency.items()},
+        refusals_with_closest=_frac(refusals, lambda r: r.closest) if shows_closest else None,
+        closest_exact=_frac([r for r in rows if r.closest_exact is not None], lambda r: r.closest_exact)
+        if shows_closest
+        else None,
     )
+
+
+def summaries_by_side(summary: Summary, rows: Sequence[Row]) -> list[Summary]:
+    """``summary`` alone when its rows are all tuned on or all held out; otherwise one summary per side ("dev":
+    the dev and explanatory questions, "validation": the held-out ones), each with the run's setup and memory."""
+    sides: dict[str, list[Row]] = {}
+    for r in rows:
+        sides.setdefault(SIDES.get(r.part, r.part), []).append(r)
+    if len(sides) < 2:
+        return [summary]
+    return [
+        summarize(summary.system, group, summary.setup_s, summary.index_s, summary.peak_rss_mb, side=side)
+        for side, group in sides.items()
+    ]
 
 
 def peak_rss_mb() -> float:
@@ -191,26 +287,78 @@ def _set_cell(name: str) -> Callable[[Summary], str]:
     return lambda s: _cell(s.right_by_set.get(name))
 
 
-def render_table(summaries: Sequence[Summary]) -> str:
-    """The systems side by side (the recipe's column first), one figure a line, as plain text."""
-    ordered = sorted(summaries, key=lambda s: list(COLUMNS).index(s.system) if s.system in COLUMNS else 99)
-    lines = [(f"{label} [{name}]", _set_cell(name)) for name, label in SETS]
+def _of_kind(summary: Summary, kind: str) -> tuple[str | None, str | None]:
+    """A summary's answerable right and precision on one kind of question; one saved before the figures by
+    kind holds fact questions only."""
+    if not summary.answerable_right_by_kind:
+        return (summary.answerable_right, summary.precision_when_answering) if kind == "fact" else (None, None)
+    return summary.answerable_right_by_kind.get(kind), summary.precision_by_kind.get(kind)
+
+
+def _kind_lines(summaries: Sequence[Summary], kind: str) -> list[tuple[str, Callable[[Summary], str]]]:
+    """The lines of one kind of question, when a summary has some: right, each set, precision."""
+    if all(_of_kind(s, kind)[0] is None for s in summaries):
+        return []
+    said = KIND_LABELS[kind]
+    sets = FACT_SETS if kind == "fact" else EXPLANATION_SETS
+    lines = [(f"answerable {said} questions right", lambda s: _cell(_of_kind(s, kind)[0]))]
     lines += [
-        ("answerable right in all", lambda s: _cell(s.answerable_right)),
-        ("precision when it answers", lambda s: _cell(s.precision_when_answering)),
-        ("citations exact", lambda s: _cell(s.citations_exact)),
-        ("gold fact inside a citation", lambda s: _cell(s.gold_in_citations)),
+        (f"{label} [{name}]", _set_cell(name)) for name, label in sets if any(name in s.right_by_set for s in summaries)
+    ]
+    lines.append((f"precision when it answers ({said})", lambda s: _cell(_of_kind(s, kind)[1])))
+    return lines
+
+
+def _latency_lines(summaries: Sequence[Summary]) -> list[tuple[str, Callable[[Summary], str]]]:
+    kinds = [k for k in KINDS if any(k in s.p50_by_kind for s in summaries)]
+    if not kinds:  # a summary saved before the figures by kind
+        return [("answer latency p50 / p95", lambda s: _seconds(s.p50_s, s.p95_s))]
+    return [(f"answer latency p50 / p95 ({KIND_LABELS[k]})", _latency_cell(k)) for k in kinds]
+
+
+def _latency_cell(kind: str) -> Callable[[Summary], str]:
+    return lambda s: _seconds(s.p50_by_kind.get(kind), s.p95_by_kind.get(kind))
+
+
+def _header(summary: Summary) -> str:
+    name = COLUMNS.get(summary.system, summary.system)
+    return f"{name}, {summary.side}" if summary.side else name
+
+
+def render_table(summaries: Sequence[Summary]) -> str:
+    """The systems side by side (the recipe's column first; dev before validation), one figure a line, as
+    plain text; a set or kind of question that no summary holds has no line."""
+    sides = ["", *dict.fromkeys(SIDES.values())]
+
+    def order(s: Summary) -> tuple[int, int]:
+        return (
+            sides.index(s.side) if s.side in sides else 99,
+            list(COLUMNS).index(s.system) if s.system in COLUMNS else 99,
+        )
+
+    ordered = sorted(summaries, key=order)
+    lines = _kind_lines(ordered, "fact") + _kind_lines(ordered, "explanation")
+    lines += [
+        ("citations exact spans", lambda s: _cell(s.citations_exact)),
+        ("gold answer inside a citation", lambda s: _cell(s.gold_in_citations)),
         ("median quote chars", lambda s: f"{s.median_quote_chars:.0f}"),
         ("errors", lambda s: str(s.errors)),
-        ("answer latency p50 / p95", lambda s: _seconds(s.p50_s, s.p95_s)),
+        *_latency_lines(ordered),
         ("time to first text p50 / p95", lambda s: _seconds(s.first_text_p50_s, s.first_text_p95_s)),
+    ]
+    if any(s.refusals_with_closest is not None for s in ordered):
+        lines += [
+            ("refusals that show closest passages", lambda s: _cell(s.refusals_with_closest)),
+            ("closest passages exact spans", lambda s: _cell(s.closest_exact)),
+        ]
+    lines += [
         ("index / setup", lambda s: f"{'-' if s.index_s is None else f'{s.index_s:.0f}'} / {s.setup_s:.0f} s"),
         ("peak memory", lambda s: "-" if s.peak_rss_mb is None else f"{s.peak_rss_mb:,.0f} MB"),
     ]
     cells = [[value(s) for s in ordered] for _, value in lines]
     width = max(len(label) for label, _ in lines) + 2
-    col = max([18, *(len(c) for row in cells for c in row)]) + 2
-    out = [f"{'':<{width}}" + "".join(f"{COLUMNS.get(s.system, s.system):<{col}}" for s in ordered)]
+    col = max([18, *(len(c) for row in cells for c in row), *(len(_header(s)) for s in ordered)]) + 2
+    out = [f"{'':<{width}}" + "".join(f"{_header(s):<{col}}" for s in ordered)]
     out += [
         f"{label:<{width}}" + "".join(f"{c:<{col}}" for c in row) for (label, _), row in zip(lines, cells, strict=True)
     ]
@@ -232,17 +380,20 @@ def evaluate_assistant(
     index_progress: Callable[[int, int, str], None] | None = None,
     *,
     generator: Generator | None = None,
+    embedder: ArticleEmbedder | None = None,
 ) -> tuple[list[Row], Summary]:
     """Run the assistant on ``questions`` over ``folder/corpus``, streaming each answer; return the rows and
     their summary. The index (default ``default_index_root()/ours``) is built once and reused by later runs
-    (``index_progress`` follows the build); ``on_row`` is called after each question; ``generator`` replaces
-    the configured model (benchmarks/dev_replay.py replays recorded replies through it).
-    Raises ``AssistantError`` when a model or the index fails."""
+    (``index_progress`` follows the build); ``on_row`` is called after each question; ``generator`` and
+    ``embedder`` replace the configured models (benchmarks/dev_replay.py replays recorded replies; tests fake
+    both). Raises ``AssistantError`` when a model or the index fails."""
     from assistant.api import Assistant  # noqa: PLC0415  (models load only when this runs)
 
     corpus = folder / "corpus"
     began = time.perf_counter()
-    assistant = Assistant(seeds_dir=corpus, index_dir=index_dir or default_index_root() / "ours", generator=generator)
+    assistant = Assistant(
+        seeds_dir=corpus, index_dir=index_dir or default_index_root() / "ours", generator=generator, embedder=embedder
+    )
     report = assistant.index(progress=index_progress)
     index_s = time.perf_counter() - began
     logger.info("external index: %s", report.summary())
@@ -258,8 +409,17 @@ def evaluate_assistant(
                 first = time.perf_counter() - start
         seconds = time.perf_counter() - start
         answer = stream.answer
-        cits = [Quote(c.source, c.quote, c.start) for c in answer.citations]
-        return Reply(answer.text, bool(answer.answered), cits, seconds, first or seconds, answer.language)
+        return Reply(
+            answer.text,
+            bool(answer.answered),
+            [Quote(c.source, c.quote, c.start) for c in answer.citations],
+            seconds,
+            first or seconds,
+            answer.language,
+            kind=answer.kind,
+            closest=[Quote(c.source, c.quote, c.start) for c in answer.closest],
+            statements=[{"written": s.written, "shown": s.shown, "failed": list(s.failed)} for s in answer.statements],
+        )
 
     rows = ask_all(ask, questions, load_corpus_texts(corpus), on_row)
     return rows, summarize("ours", rows, setup_s, index_s, peak_rss_mb())

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from typing import Any
 
 
 def norm(s: str) -> str:
@@ -53,7 +54,8 @@ REFUSAL = re.compile(
 
 @dataclass(frozen=True)
 class ExternalQuestion:
-    """One line of ``questions.jsonl`` or ``xling.jsonl``."""
+    """One line of a question file (an explanatory question's ``answers`` are its key phrases), and the
+    question set (``part``: dev, explain, validate) whose file holds it."""
 
     id: str
     set: str
@@ -62,6 +64,7 @@ class ExternalQuestion:
     answers: list[str]
     answerable: bool
     gold_article: str
+    part: str = ""
 
 
 @dataclass(frozen=True)
@@ -75,7 +78,8 @@ class Quote:
 
 @dataclass(frozen=True)
 class Reply:
-    """What a system said to one question, and how long it took."""
+    """What a system said to one question, and how long it took; this assistant also tells the kind of answer
+    it gave, the closest passages it showed when it did not answer, and its statements as checked."""
 
     text: str
     answered: bool
@@ -83,11 +87,17 @@ class Reply:
     seconds: float
     first_text_seconds: float
     language: str | None = None
+    kind: str | None = None
+    closest: list[Quote] | None = None
+    statements: list[dict[str, Any]] | None = None
 
 
 @dataclass(frozen=True)
 class Row:
-    """One question scored (the fields of score_reference.py's rows, plus the time to first text)."""
+    """One question scored: the fields of score_reference.py's rows, plus the time to first text, the question
+    set, and (this assistant only, None otherwise) the kind of answer, how many closest passages a refusal
+    showed and whether all were exact spans, and the statements as checked (``written``, ``shown``, ``failed``).
+    """
 
     id: str
     set: str
@@ -103,12 +113,22 @@ class Row:
     language: str | None = None
     cited_gold: bool | None = None
     gold_in_citations: bool | None = None
+    part: str = ""
+    kind: str | None = None
+    closest: int | None = None
+    closest_exact: bool | None = None
+    statements: list[dict[str, Any]] | None = None
+
+
+def _exact(quote: Quote, texts: dict[str, str]) -> bool:
+    return texts.get(quote.source, "")[quote.start : quote.start + len(quote.quote)] == quote.quote
 
 
 def score_reply(question: ExternalQuestion, reply: Reply, texts: dict[str, str]) -> Row:
     """Score one reply by the reference rule; ``texts`` are the articles by file name."""
     cits = reply.citations
-    exact = [texts.get(c.source, "")[c.start : c.start + len(c.quote)] == c.quote for c in cits]
+    exact = [_exact(c, texts) for c in cits]
+    closest = reply.closest
     if question.answerable:
         right = reply.answered and holds(reply.text, question.answers)
         cited_gold: bool | None = any(
@@ -131,4 +151,9 @@ def score_reply(question: ExternalQuestion, reply: Reply, texts: dict[str, str])
         language=reply.language,
         cited_gold=cited_gold,
         gold_in_citations=gold_in,
+        part=question.part,
+        kind=reply.kind,
+        closest=None if closest is None else len(closest),
+        closest_exact=all(_exact(c, texts) for c in closest) if closest else None,
+        statements=reply.statements,
     )

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
 
 from assistant.api import IndexStatus
-from assistant.types import Answer, Citation, Lang
+from assistant.types import Answer, Citation, Lang, Passage
 
 logger = logging.getLogger(__name__)
 
@@ -21,6 +22,10 @@ LABELS: dict[Lang, dict[str, str]] = {
         "examples": "Examples",
         "sources": "Sources: select one to read it in its article",
         "sources_heading": "Sources",
+        "closest": "Closest passages (not an answer): select one to read it in its article",
+        "closest_heading": "Closest passages (not an answer)",
+        "reading_one": "Reading 1 passage…",
+        "reading": "Reading {count} passages…",
         "article_tab": "Article",
         "articles_tab": "Articles",
         "article_hint": "Select a source under an answer to see the quoted passage in its article.",
@@ -48,6 +53,11 @@ LABELS: dict[Lang, dict[str, str]] = {
         "examples": "Exemples",
         "sources": "Sources : choisissez-en une pour la lire dans son article",
         "sources_heading": "Sources",
+        "closest": "Passages les plus proches (ce n’est pas une réponse) : choisissez-en un pour le lire dans "
+        "son article",
+        "closest_heading": "Passages les plus proches (ce n’est pas une réponse)",
+        "reading_one": "Lecture d’un passage…",
+        "reading": "Lecture de {count} passages…",
         "article_tab": "Article",
         "articles_tab": "Articles",
         "article_hint": "Choisissez une source sous une réponse pour voir le passage cité dans son article.",
@@ -80,23 +90,50 @@ def question_html(question: str) -> str:
     return f'<div class="question">{text_html(question)}</div>'
 
 
-def answer_html(text: str, citations: list[Citation], language: Lang, *, pending: bool = False) -> str:
+def answer_html(text: str, citations: Sequence[Citation], language: Lang, *, pending: bool = False) -> str:
     """An answer (or the part written so far) and its numbered sources: title and quote."""
     body = text_html(text) if text else "…"
     parts = [f'<div class="answer{" pending" if pending else ""}" lang="{language}">{body}</div>']
     if citations:
-        items = "".join(
-            f'<li value="{c.number}"><span class="source-title">{escape(c.title or c.source)}</span>'
-            f' <span class="source-quote">« {escape(c.quote)} »</span></li>'
-            for c in citations
-        )
-        heading = escape(LABELS[language]["sources_heading"])
-        parts.append(f'<div class="sources"><div class="sources-heading">{heading}</div><ol>{items}</ol></div>')
+        parts.append(_quotes_html(citations, LABELS[language]["sources_heading"], "sources"))
     return "".join(parts)
 
 
+def reading_html(sources: Sequence[Passage], note: str, language: Lang) -> str:
+    """The answer to come while the model reads: what it is doing, and the articles of the passages it reads."""
+    labels = LABELS[language]
+    status = labels["reading_one"] if len(sources) == 1 else labels["reading"].format(count=len(sources))
+    body = f'<div class="reading-status">{escape(status)}</div>'
+    if note:
+        body = f"{text_html(note)}{body}"
+    titles = list(dict.fromkeys(p.title or p.source for p in sources))  # each article once, in reading order
+    items = "".join(f'<li><span class="source-title">{escape(title)}</span></li>' for title in titles)
+    if items:
+        body += f'<ul class="reading-list">{items}</ul>'
+    return f'<div class="answer pending reading" lang="{language}">{body}</div>'
+
+
 def finished_answer_html(answer: Answer) -> str:
-    return answer_html(answer.text, answer.citations, answer.language)
+    """The final answer with its sources; a refusal with the closest passages, headed as not an answer."""
+    shown = answer_html(answer.text, answer.citations, answer.language)
+    if answer.answered or not answer.closest:
+        return shown
+    heading = LABELS[answer.language]["closest_heading"]
+    return shown + _quotes_html(answer.closest, heading, "sources closest")
+
+
+def listed_citations(answer: Answer) -> list[Citation]:
+    """The quotes listed under an answer: its citations; for a refusal, the closest passages."""
+    return answer.citations if answer.answered else answer.closest
+
+
+def _quotes_html(citations: Sequence[Citation], heading: str, kind: str) -> str:
+    items = "".join(
+        f'<li value="{c.number}"><span class="source-title">{escape(c.title or c.source)}</span>'
+        f' <span class="source-quote">« {escape(c.quote)} »</span></li>'
+        for c in citations
+    )
+    return f'<div class="{kind}"><div class="sources-heading">{escape(heading)}</div><ol>{items}</ol></div>'
 
 
 def citation_label(citation: Citation) -> str:
@@ -162,6 +199,9 @@ CSS = """
 .sources ol { margin: 0; padding-left: 1.6em; }
 .source-title { font-weight: 600; }
 .source-quote { color: var(--body-text-color-subdued); }
+.closest .sources-heading { font-style: italic; }
+.reading-status { font-style: italic; color: var(--body-text-color-subdued); }
+.reading-list { margin: .3em 0 0; padding-left: 1.4em; font-size: .92em; }
 .article-title { font-weight: 700; font-size: 1.1em; }
 .article-source, .article-list-file {
   color: var(--body-text-color-subdued); font-family: var(--font-mono); font-size: .85em;

@@ -13,6 +13,7 @@ from typing import Any
 
 import gradio as gr
 
+from assistant.answering.language import detect_language
 from assistant.api import Assistant, IndexStatus
 from assistant.config import Settings
 from assistant.errors import AssistantError, IndexNotBuiltError
@@ -59,8 +60,9 @@ def sources_update(turns: list[Turn], index: int) -> Any:
     if not 0 <= index < len(turns):
         return gr.Radio(choices=[], value=None, visible=False)
     answer = turns[index][1]
-    choices = [(render.citation_label(c), f"{index}:{c.number}") for c in answer.citations]
-    return gr.Radio(choices=choices, value=None, visible=bool(choices), label=LABELS[answer.language]["sources"])
+    choices = [(render.citation_label(c), f"{index}:{c.number}") for c in render.listed_citations(answer)]
+    label = LABELS[answer.language]["sources" if answer.answered else "closest"]
+    return gr.Radio(choices=choices, value=None, visible=bool(choices), label=label)
 
 
 class WebChat:
@@ -100,7 +102,8 @@ class WebChat:
         return thread
 
     def respond(self, question: str, turns: list[Turn]) -> Iterator[tuple[Any, ...]]:
-        """Stream the answer to ``question`` into the chat.
+        """Stream the answer to ``question`` into the chat: at once the question and a placeholder; as soon as
+        the passages are found, what the model reads; then each statement as soon as it is checked.
 
         Yields (chat messages, turns, question box, sources, UI language, *labelled components).
         """
@@ -109,20 +112,27 @@ class WebChat:
         except Exception as err:
             raise user_error(err) from err
         shown = conversation(turns)
-        pending = {"role": "user", "content": render.question_html(question.strip())}
-        text = ""
+        asked = {"role": "user", "content": render.question_html(question.strip())}
+        language: Lang = turns[-1][1].language if turns else "en"
         skip_rest = [gr.skip()] * (2 + len(_LABELLED))  # sources, language, labels
         yield (
-            [*shown, pending, _assistant_message(render.answer_html("", [], "en", pending=True))],
+            [*shown, asked, _assistant_message(render.answer_html("", [], language, pending=True))],
             gr.skip(),
             "",
             *skip_rest,
         )
+        # The status is in the question's language (detected once the question is shown: the detectors may still
+        # be loading); the answer's own language is known when it is done.
+        language = detect_language(question, fallback=language)
         try:
-            for piece in stream:
-                text += piece
-                partial = _assistant_message(render.answer_html(text, [], "en", pending=True))
-                yield [*shown, pending, partial], gr.skip(), gr.skip(), *skip_rest
+            for update in stream.updates():
+                if update.stage == "done":
+                    break
+                if update.stage == "reading":
+                    partial = render.reading_html(update.sources, update.text, language)
+                else:
+                    partial = render.answer_html(update.text, update.citations, language, pending=True)
+                yield [*shown, asked, _assistant_message(partial)], gr.skip(), gr.skip(), *skip_rest
             answer = stream.answer
         except Exception as err:
             # Back to the conversation as it was, the question in the box to try again; then the message.
@@ -144,11 +154,11 @@ class WebChat:
         return sources_update(turns, int(index) // 2)
 
     def show_citation(self, choice: str | None, turns: list[Turn]) -> tuple[Any, Any]:
-        """Open the cited article in the side panel, the quote highlighted."""
+        """Open the cited article in the side panel, the quote highlighted (for a refusal, a closest passage)."""
         try:
             turn, number = (int(part) for part in (choice or "").split(":"))
             answer = turns[turn][1]
-            citation = next(c for c in answer.citations if c.number == number)
+            citation = next(c for c in render.listed_citations(answer) if c.number == number)
         except (ValueError, IndexError, StopIteration):
             return gr.skip(), gr.skip()
         labels = LABELS[answer.language]

@@ -1,0 +1,160 @@
+"""The model's answer cut into statements as it is written, and the check of each statement against the
+passages it read.
+
+A statement stands only when a sentence of the passages (or two) holds its figures with their scale, its
+names and most of its words (``grounding``), and when that passage is about what the question names; it is
+then cited as those sentences, exact spans of their article. The model's own passage numbers only break ties:
+they are never trusted.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from assistant.answering.excerpts import Excerpts, Quote
+from assistant.answering.grounding import (
+    Grounding,
+    is_refusal,
+    missing_from_passages,
+    numbers,
+    unmet_negation,
+)
+from assistant.answering.language import detect_language
+from assistant.answering.question_form import asks_a_quantity, asks_yes_or_no, without_yes_or_no
+from assistant.ingest.embedding import ArticleEmbedder
+from assistant.types import Lang
+
+_MARKER = re.compile(r"\[\s*(\d+(?:\s*[,;]\s*\d+)*)\s*\]")
+_PREFIX = re.compile(r"^\W*(?:answer|réponse|reponse)\s*:\s*", re.IGNORECASE)
+# The end of a sentence: its punctuation, closing quotes and passage markers, then a space and more text.
+_END = re.compile(r"[.!?…][\"»”’)]*(?:\s*\[[\d,;\s]*\])*(?=\s+[^\s\[])|(?<=\])(?=\s*\n)|\n")
+_ABBREVIATION = re.compile(r"(?:^|\s)(?:[A-Z]|Mr|Mrs|Ms|Dr|St|Mme|Mlle|M|No|Jr|Sr|etc|vs|cf)\.?$")
+_LAST_END = re.compile(r"(?:[.!?…][\"»”’)]*|\])\s*$")
+_WORDS_UNENDED = 25
+_WORDS_TO_TELL = 3  # a shorter statement ("Henri Lacoste", "1972") does not show its language
+
+# The names of the checks a statement can fail (Statement.failed).
+UNSUPPORTED = "unsupported"  # no sentence holds its figures, names and words
+OFF_QUESTION = "question-not-in-passage"  # the supporting passage lacks a figure or name the question asks about
+NEGATION = "negation-not-met"  # the question asks what did not happen; the sentence states no negation
+NO_FIGURE = "no-figure"  # the question asks how much or how many; the statement holds no figure
+REFUSAL = "refusal"  # the statement says that the passages do not answer
+UNFINISHED = "unfinished"  # the model stopped (its token or time limit) in the middle of the statement
+
+
+def statements(pieces: Iterator[str]) -> Iterator[tuple[str, bool]]:
+    """The text written piece by piece, as one statement (a sentence, its passage markers with it) at a time,
+    each given as soon as the next one begins; with it, whether it is finished. The last one is unfinished when
+    it ends without a full stop or a passage marker after other statements, or after many words: the model was
+    cut short (a few words alone, "870 millions de dollars", are a whole answer)."""
+    buffer = ""
+    given = 0
+    for piece in pieces:
+        buffer += piece
+        while (cut := _first_end(buffer)) is not None:
+            statement, buffer = buffer[:cut], buffer[cut:]
+            if statement.strip():
+                given += 1
+                yield statement.strip(), True
+    last = buffer.strip()
+    if last:
+        ended = bool(_LAST_END.search(last)) or (given == 0 and len(last.split()) <= _WORDS_UNENDED)
+        yield last, ended
+
+
+def _first_end(text: str) -> int | None:
+    for match in _END.finditer(text):
+        if match.group().startswith(".") and _ABBREVIATION.search(text[: match.start()]):
+            continue
+        return match.end()
+    return None
+
+
+def clean(statement: str) -> tuple[str, frozenset[int]]:
+    """The statement without its passage markers, a leading "Answer:", quotes or emphasis; and the passage
+    numbers (0-based) it named."""
+    named = frozenset(int(n) - 1 for group in _MARKER.findall(statement) for n in re.split(r"[,;]", group))
+    text = _MARKER.sub("", _PREFIX.sub("", statement)).replace("**", "")
+    text = " ".join(text.split()).strip(" \"'«»“”")
+    text = re.sub(r"\s+([.,;:!?])", r"\1", text)
+    return text, named
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A statement as checked: the sentences that support it (empty when none), the checks it failed, and the
+    language it is written in."""
+
+    text: str
+    quotes: tuple[Quote, ...]
+    failed: tuple[str, ...]
+    written_in: Lang
+
+
+class StatementChecker:
+    """Checks the statements of one answer to ``question`` against the sentences of the passages read."""
+
+    def __init__(
+        self,
+        excerpts: Excerpts,
+        question: str,
+        language: Lang,
+        embedder: ArticleEmbedder,
+        *,
+        earlier: str = "",
+        explanation: bool = False,
+    ) -> None:
+        self.excerpts = excerpts
+        self.question = question
+        self.language = language
+        self.embedder = embedder
+        self.earlier = earlier
+        self.explanation = explanation
+        self.languages: list[Lang] = [detect_language(q.text, fallback=language) for q in excerpts.quotes]
+        self.grounding = Grounding(excerpts.quotes, self.languages)
+
+    def check(self, text: str, named: frozenset[int]) -> Checked:
+        """Every check ``text`` fails, all computed (so that an evaluation can weigh each one)."""
+        if is_refusal(text):
+            return Checked(text, (), (REFUSAL,), self.language)
+        # A yes or a no is not in any sentence: the fact said with it is what a sentence must hold.
+        fact = without_yes_or_no(text) if asks_yes_or_no(self.question) else text
+        written_in = _language_of(fact, self.language)
+        failed: list[str] = []
+        if asks_a_quantity(self.question) and not numbers(fact):
+            failed.append(NO_FIGURE)
+        support = (
+            self.grounding.support(
+                fact,
+                self.question,
+                written_in,
+                self.embedder.embed_query(fact),
+                named_blocks=named,
+                pairs_in_passage=self.explanation,
+            )
+            if fact.strip()
+            else None
+        )
+        if support is None:
+            return Checked(text, (), (*failed, UNSUPPORTED), written_in)
+        quotes = tuple(self.excerpts.quotes[i] for i in support.quotes)
+        same_language = self.languages[support.quotes[0]] == self.language
+        block = self.excerpts.blocks[quotes[0].block]
+        if missing_from_passages(f"{self.question} {self.earlier}", f"{quotes[0].title} {block.text}", same_language):
+            failed.append(OFF_QUESTION)
+        if unmet_negation(self.question, " ".join(q.text for q in quotes)):
+            failed.append(NEGATION)
+        return Checked(text, quotes, tuple(failed), written_in)
+
+
+def _language_of(text: str, language: Lang) -> Lang:
+    """The language the text is written in; ``language`` when it is too short to tell."""
+    if len(text.split()) < _WORDS_TO_TELL:
+        return language
+    return detect_language(text, fallback=language)
+
+
+def quoted_text(quotes: Sequence[Quote]) -> str:
+    return " ".join(q.text for q in quotes)
