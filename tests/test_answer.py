@@ -455,3 +455,41 @@ def test_a_question_about_what_did_not_happen_is_not_answered_by_what_did(
     assert asked.ask("Quand le royaume de Sicile a-t-il signé le traité de Melfi ?").answered
     refused = asked.ask("Quand le royaume de Sicile n'a-t-il pas signé le traité de Melfi ?")
     assert (refused.answered, refused.text) == (False, DONT_KNOW["fr"])
+
+
+class _OneReplyAtATime(QueuedGenerator):
+    """As the embedded model: one reply at a time; a call while another reply is being written fails."""
+
+    def __init__(self, answers: list[str]) -> None:
+        super().__init__(answers)
+        self.writing = False
+
+    def stream(self, messages: Sequence[BaseMessage], *, max_tokens: int | None = None) -> Iterator[str]:
+        assert not self.writing, "asked to write while another reply is being written"
+        self.writing = True
+        try:
+            yield from super().stream(messages, max_tokens=max_tokens)
+        finally:
+            self.writing = False
+
+
+def test_statements_to_translate_wait_until_the_model_has_written_the_answer(
+    settings: Settings, embedder: HashEmbedder
+) -> None:
+    generator = _OneReplyAtATime(
+        [
+            "Scale AI prévoit des revenus d'environ 870 millions de dollars pour 2024 [1]. "
+            "Environ 150 millions de dollars proviennent du seul Google [1].",
+            "Scale AI expects revenue of about 870 million dollars for 2024",
+            "About 150 million dollars come from Google alone",
+        ]
+    )
+    answer = Assistant(settings, embedder=embedder, generator=generator).ask(
+        "Why does Scale AI expect revenue for 2024 despite the current challenges?"
+    )
+    assert answer.answered and answer.language == "en"
+    assert answer.text == (
+        "Scale AI expects revenue of about 870 million dollars for 2024 [1]. "
+        "About 150 million dollars come from Google alone [1]."
+    )
+    assert generator.last_user_message(0).endswith("Answer in French:"), "written in the passages' language"

@@ -10,6 +10,7 @@ import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from collections.abc import Generator as Steps
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -199,34 +200,56 @@ class Answerer:
         )
         most = self.settings.answer_sentences if explanation else _FACT_SENTENCES
         tokens = self.settings.max_answer_tokens if explanation else self.settings.fact_answer_tokens
-        messages = answer_messages([as_read(p) for p in read], question, language, earlier)
+        # The best passage in the other language: the model answers in its language, so that each statement is
+        # checked word for word against the passages; it is then translated into the question's (see _shown).
+        writing = detect_language(read[0].text, fallback=language)
+        messages = answer_messages([as_read(p) for p in read], question, writing, earlier)
         written = self.generator.stream(messages, max_tokens=tokens)
-        for raw, finished in statements(written):
-            text, named = clean(raw)
-            if not text:
-                continue
-            if not finished:
-                logger.info("dropped %r: the model stopped in the middle of it", text)
-                attempt.statements.append(Statement(text, failed=(UNFINISHED,)))
-                continue
-            checked = checker.check(text, named)
-            if checked.failed:
-                logger.info("dropped %r: %s", text, ", ".join(checked.failed))
-                attempt.statements.append(Statement(text, failed=checked.failed))
-                continue
-            shown = self._shown(checked, language)
-            if shown is None or shown in attempt.said:
-                reason = "untranslatable" if shown is None else "repeated"
-                attempt.statements.append(Statement(text, failed=(reason,)))
-                continue
-            numbers_cited = _cite(checked.quotes, read_excerpts.blocks, attempt.citations)
-            said = f"{shown.rstrip(' .')} {''.join(f'[{n}]' for n in numbers_cited)}."
-            attempt.said.append(said)
-            attempt.statements.append(Statement(text, said, numbers_cited))
-            yield AnswerUpdate("writing", tuple(read), note + attempt.text, tuple(attempt.citations))
-            if len(attempt.said) >= most:
-                break
+        # The embedded model writes one reply at a time: a statement to translate waits until the answer is
+        # written, and those after it too, so that the statements keep their order.
+        waiting: list[Checked] = []
+        with closing(statements(written)) as written_statements:
+            for raw, finished in written_statements:
+                text, named = clean(raw)
+                if not text:
+                    continue
+                if not finished:
+                    logger.info("dropped %r: the model stopped in the middle of it", text)
+                    attempt.statements.append(Statement(text, failed=(UNFINISHED,)))
+                    continue
+                checked = checker.check(text, named)
+                if checked.failed:
+                    logger.info("dropped %r: %s", text, ", ".join(checked.failed))
+                    attempt.statements.append(Statement(text, failed=checked.failed))
+                    continue
+                if waiting or not _in_language_already(text, language):
+                    waiting.append(checked)
+                elif self._add(attempt, checked, text, read_excerpts.blocks):
+                    yield AnswerUpdate("writing", tuple(read), note + attempt.text, tuple(attempt.citations))
+                if len(attempt.said) + len(waiting) >= most:
+                    break
+        for checked in waiting:
+            if self._add(attempt, checked, self._in_language(checked.text, language), read_excerpts.blocks):
+                yield AnswerUpdate("writing", tuple(read), note + attempt.text, tuple(attempt.citations))
         return attempt
+
+    def _add(self, attempt: _Attempt, checked: Checked, text: str | None, blocks: Sequence[Passage]) -> bool:
+        """Add the checked statement, as ``text`` (in the question's language), to the answer: with its figures
+        as the sentence writes them and its citations. False when it is not added (no translation, or said
+        already)."""
+        if text is not None and detect_language(checked.quotes[0].text, fallback=checked.written_in) == (
+            _language_of_text(text, checked.written_in)
+        ):
+            text = figures_as_written(text, " ".join(q.text for q in checked.quotes), checked.written_in)
+        if text is None or any(said.startswith(text.rstrip(" .")) for said in attempt.said):
+            reason = "untranslatable" if text is None else "repeated"
+            attempt.statements.append(Statement(checked.text, failed=(reason,)))
+            return False
+        numbers_cited = _cite(checked.quotes, blocks, attempt.citations)
+        said = f"{text.rstrip(' .')} {''.join(f'[{n}]' for n in numbers_cited)}."
+        attempt.said.append(said)
+        attempt.statements.append(Statement(checked.text, said, numbers_cited))
+        return True
 
     def _to_read(self, passages: Sequence[Passage], explanation: bool) -> list[Passage]:
         """The best passages, in their order, while they fit in the reading budget (the first always)."""
@@ -240,18 +263,10 @@ class Answerer:
             used += len(passage.text)
         return read
 
-    def _shown(self, checked: Checked, language: Lang) -> str | None:
-        """The statement as the answer says it: figures written as the sentence writes them, in the question's
-        language (translated when the model wrote it in the other one)."""
-        text = checked.text
-        if detect_language(checked.quotes[0].text, fallback=language) == checked.written_in:
-            text = figures_as_written(text, " ".join(q.text for q in checked.quotes), checked.written_in)
-        return self._in_language(text, language)
-
     def _in_language(self, text: str, language: Lang) -> str | None:
         """The text in the question's language: as the model wrote it, or translated when it is clearly in
         the other language; a translation that changes a figure is not kept."""
-        if len(text.split()) < _WORDS_TO_TELL or language_scores(text)[language] >= 1 - _LANGUAGE_SURE:
+        if _in_language_already(text, language):
             return text
         translated, _ = clean(self.generator.complete(translate_messages(text, language), max_tokens=120))
         if not translated or numbers(translated) != numbers(text):
@@ -266,6 +281,15 @@ class Answerer:
             return []
         best = rank_quotes(question, self.embedder.embed_query(question), excerpts.quotes, _CLOSEST)
         return [Citation(n, q.source, q.text, q.start, q.end, q.title) for n, q in enumerate(best, start=1)]
+
+
+def _in_language_already(text: str, language: Lang) -> bool:
+    """Whether the text can be said as it is: in ``language``, or too short to tell."""
+    return len(text.split()) < _WORDS_TO_TELL or language_scores(text)[language] >= 1 - _LANGUAGE_SURE
+
+
+def _language_of_text(text: str, fallback: Lang) -> Lang:
+    return fallback if len(text.split()) < _WORDS_TO_TELL else detect_language(text, fallback=fallback)
 
 
 class _Clock:

@@ -34,6 +34,7 @@ the question.
 - A question asking why, how, what happened or what someone said: answer in one to three short sentences \
 that give the reasons, the events or the words the passages state.
 - Write only what the passages state; keep names, dates and figures as the passages write them.
+- Write plain sentences: no list, no heading, no question.
 - End each sentence with the number of the passage it comes from, like [2].
 - If the passages do not answer the question, reply only: {NO_ANSWER}"""
 

@@ -10,7 +10,7 @@ they are never trusted.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass
 
 from assistant.answering.excerpts import Excerpts, Quote
@@ -27,10 +27,12 @@ from assistant.ingest.embedding import ArticleEmbedder
 from assistant.types import Lang
 
 _MARKER = re.compile(r"\[\s*(\d+(?:\s*[,;]\s*\d+)*)\s*\]")
+_ITEM = re.compile(r"^\s*(?:\d{1,2}[.)]|[-*•])\s+")  # a list's item: "1. ", "- "
 _PREFIX = re.compile(r"^\W*(?:answer|réponse|reponse)\s*:\s*", re.IGNORECASE)
 # The end of a sentence: its punctuation, closing quotes and passage markers, then a space and more text.
 _END = re.compile(r"[.!?…][\"»”’)]*(?:\s*\[[\d,;\s]*\])*(?=\s+[^\s\[])|(?<=\])(?=\s*\n)|\n")
-_ABBREVIATION = re.compile(r"(?:^|\s)(?:[A-Z]|Mr|Mrs|Ms|Dr|St|Mme|Mlle|M|No|Jr|Sr|etc|vs|cf)\.?$")
+# Not the end of a sentence: an abbreviation ("M. Foote", "Dr. Kim") or the number of a list's item ("1.").
+_ABBREVIATION = re.compile(r"(?:^|[\s\"«“'(])(?:[A-Z]|Mr|Mrs|Ms|Dr|St|Mme|Mlle|M|No|Jr|Sr|etc|vs|cf)$|^\W*\d{1,2}$")
 _LAST_END = re.compile(r"(?:[.!?…][\"»”’)]*|\])\s*$")
 _WORDS_UNENDED = 25
 _WORDS_TO_TELL = 3  # a shorter statement ("Henri Lacoste", "1972") does not show its language
@@ -41,23 +43,28 @@ OFF_QUESTION = "question-not-in-passage"  # the supporting passage lacks a figur
 NEGATION = "negation-not-met"  # the question asks what did not happen; the sentence states no negation
 NO_FIGURE = "no-figure"  # the question asks how much or how many; the statement holds no figure
 REFUSAL = "refusal"  # the statement says that the passages do not answer
+QUESTION = "a-question"  # the model asked (often the question again, reworded) instead of stating
 UNFINISHED = "unfinished"  # the model stopped (its token or time limit) in the middle of the statement
 
 
-def statements(pieces: Iterator[str]) -> Iterator[tuple[str, bool]]:
+def statements(pieces: Iterator[str]) -> Generator[tuple[str, bool]]:
     """The text written piece by piece, as one statement (a sentence, its passage markers with it) at a time,
     each given as soon as the next one begins; with it, whether it is finished. The last one is unfinished when
     it ends without a full stop or a passage marker after other statements, or after many words: the model was
     cut short (a few words alone, "870 millions de dollars", are a whole answer)."""
     buffer = ""
     given = 0
-    for piece in pieces:
-        buffer += piece
-        while (cut := _first_end(buffer)) is not None:
-            statement, buffer = buffer[:cut], buffer[cut:]
-            if statement.strip():
-                given += 1
-                yield statement.strip(), True
+    try:
+        for piece in pieces:
+            buffer += piece
+            while (cut := _first_end(buffer)) is not None:
+                statement, buffer = buffer[:cut], buffer[cut:]
+                if statement.strip():
+                    given += 1
+                    yield statement.strip(), True
+    finally:  # closed early (enough statements): the model stops writing, and frees its slot, now
+        if isinstance(pieces, Generator):
+            pieces.close()
     last = buffer.strip()
     if last:
         ended = bool(_LAST_END.search(last)) or (given == 0 and len(last.split()) <= _WORDS_UNENDED)
@@ -76,7 +83,7 @@ def clean(statement: str) -> tuple[str, frozenset[int]]:
     """The statement without its passage markers, a leading "Answer:", quotes or emphasis; and the passage
     numbers (0-based) it named."""
     named = frozenset(int(n) - 1 for group in _MARKER.findall(statement) for n in re.split(r"[,;]", group))
-    text = _MARKER.sub("", _PREFIX.sub("", statement)).replace("**", "")
+    text = _MARKER.sub("", _PREFIX.sub("", _ITEM.sub("", statement))).replace("**", "")
     text = " ".join(text.split()).strip(" \"'«»“”")
     text = re.sub(r"\s+([.,;:!?])", r"\1", text)
     return text, named
@@ -119,6 +126,8 @@ class StatementChecker:
         """Every check ``text`` fails, all computed (so that an evaluation can weigh each one)."""
         if is_refusal(text):
             return Checked(text, (), (REFUSAL,), self.language)
+        if text.rstrip().endswith("?"):
+            return Checked(text, (), (QUESTION,), self.language)
         # A yes or a no is not in any sentence: the fact said with it is what a sentence must hold.
         fact = without_yes_or_no(text) if asks_yes_or_no(self.question) else text
         written_in = _language_of(fact, self.language)
@@ -141,8 +150,9 @@ class StatementChecker:
             return Checked(text, (), (*failed, UNSUPPORTED), written_in)
         quotes = tuple(self.excerpts.quotes[i] for i in support.quotes)
         same_language = self.languages[support.quotes[0]] == self.language
-        block = self.excerpts.blocks[quotes[0].block]
-        if missing_from_passages(f"{self.question} {self.earlier}", f"{quotes[0].title} {block.text}", same_language):
+        # What the question names may be anywhere in the article's passages read, or in its title.
+        article = " ".join(b.text for b in self.excerpts.blocks if b.source == quotes[0].source)
+        if missing_from_passages(f"{self.question} {self.earlier}", f"{quotes[0].title} {article}", same_language):
             failed.append(OFF_QUESTION)
         if unmet_negation(self.question, " ".join(q.text for q in quotes)):
             failed.append(NEGATION)
