@@ -16,7 +16,6 @@ from assistant.answering.grounding import (
     missing_from_passages,
     names,
     numbers,
-    unmet_negation,
     word_set,
 )
 from assistant.config import Settings
@@ -245,25 +244,3 @@ def test_a_name_of_the_answer_may_be_in_the_title_the_sentence_was_read_under() 
 )
 def test_a_figure_is_shown_as_the_sentence_writes_it(answer: str, sentence: str, language: str, shown: str) -> None:
     assert figures_as_written(answer, sentence, language) == shown  # type: ignore[arg-type]
-
-
-@pytest.mark.parametrize(
-    ("question", "quoted", "unmet"),
-    [
-        ("When did the UK not subscribe to the agreement?", "The UK subscribed to the agreement in 1997.", True),
-        ("Qui n'a pas signé l'accord ?", "Le Royaume-Uni a signé l'accord en 1997.", True),
-        ("Qui ne l'a jamais rencontré ?", "Paul l'a rencontré en 1990.", True),
-        # The sentence denies something too: it may answer.
-        ("Who did not sign the agreement?", "Only the UK did not sign the agreement.", False),
-        ("Qui n'a pas signé l'accord ?", "Le Royaume-Uni a refusé de signer l'accord.", False),
-        ("Which firms haven't commented?", "Google declined to comment.", False),
-        ("Even though Meta doesn't have majority control?", "Même sans contrôle majoritaire, Meta pèse.", False),
-        # A question that is not negated is never refused by this check.
-        ("When did the UK sign the agreement?", "The UK signed the agreement in 1997.", False),
-        ("Quand la note a-t-elle été publiée ?", "La note a été publiée en 1997.", False),
-    ],
-)
-def test_a_question_about_what_did_not_happen_needs_a_negation_in_the_quote(
-    question: str, quoted: str, unmet: bool
-) -> None:
-    assert unmet_negation(question, quoted) is unmet

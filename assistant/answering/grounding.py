@@ -122,16 +122,6 @@ CROSS_LANGUAGE_SIMILARITY_MIN = 0.80
 _SPELLED_FROM = 1.5
 _SPELLED_WORD = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")
 _LONE_INTEGER = re.compile(r"(?<![\d.,\[])\d+(?![\d\]]|[.,]\d)")
-# A question about what did not happen: "not", "never", "n't"; "ne/n' … pas/jamais/plus/point".
-_NEGATED_QUESTION = re.compile(
-    r"\b(?:not|never)\b|n['’]t\b|\b(?:ne|n['’])\s*(?:\S+\s+){0,3}?(?:pas|jamais|plus|point)\b", re.IGNORECASE
-)
-# Any way a sentence can deny, refuse or lack something, in either language.
-_NEGATION = re.compile(
-    r"\b(?:not|no|never|none|nor|neither|without|n['’]t|cannot|lack\w*|fail\w*|refus\w*|declin\w*|absen\w*|"
-    r"ne|n|pas|jamais|aucune?|sans|ni|nul(?:le)?|personne|rien|manqu\w*|échou\w*)\b",
-    re.IGNORECASE,
-)
 _LETTERS = re.compile(r"[^\W\d_]+|\S")
 _ACRONYM_WORDS = 5
 _PREFIX = 5  # a name and its spelling in the other language share their first letters (Philippe, Philip)
@@ -368,13 +358,6 @@ def figures_as_written(answer: str, text: str, language: Lang) -> str:
         return word[0].upper() + word[1:].lower() if match.start() == 0 else word.lower()
 
     return _LONE_INTEGER.sub(written, answer)
-
-
-def unmet_negation(question: str, quoted: str) -> bool:
-    """True when the question asks about what did not happen ("When did the UK not subscribe…?", "Qui n'a pas
-    voté ?") and the quoted sentences state no negation of any kind: they say what did happen, which does not
-    answer it."""
-    return bool(_NEGATED_QUESTION.search(question)) and not _NEGATION.search(quoted)
 
 
 def missing_from_passages(question: str, passage_text: str, same_language: bool) -> list[str]:

@@ -203,7 +203,8 @@ class Answerer:
         # The best passage in the other language: the model answers in its language, so that each statement is
         # checked word for word against the passages; it is then translated into the question's (see _shown).
         writing = detect_language(read[0].text, fallback=language)
-        messages = answer_messages([as_read(p) for p in read], question, writing, earlier)
+        kind = "explanation" if explanation else "fact"
+        messages = answer_messages([as_read(p) for p in read], question, writing, earlier, kind=kind)
         written = self.generator.stream(messages, max_tokens=tokens)
         # The embedded model writes one reply at a time: a statement to translate waits until the answer is
         # written, and those after it too, so that the statements keep their order.

@@ -25,20 +25,20 @@ OTHER_LANGUAGE_NOTE = (
 LANGUAGE_NAMES: dict[Lang, str] = {"en": "English", "fr": "French"}
 
 # The fixed instructions come first (the system message) so that the model's prompt cache reuses them; what
-# changes (the passages, the question) comes after. The model is told to name its passage after each sentence,
-# but the code does not rely on it: each sentence is checked against every passage read (see statements.py).
-_ANSWER_SYSTEM = f"""You answer questions about news articles, using only the numbered passages given with \
-the question.
-- Answer in the language asked for, whatever the language of the passages.
-- A question about one fact (who, what, which, when, where, how much): answer in one short sentence.
-- A question asking why, how, what happened or what someone said: answer in one to three short sentences \
-that give the reasons, the events or the words the passages state.
-- Write only what the passages state; keep names, dates and figures as the passages write them.
-- Write plain sentences: no list, no heading, no question.
-- End each sentence with the number of the passage it comes from, like [2].
-- If the passages do not answer the question, reply only: {NO_ANSWER}"""
+# changes (the passages, the question, the length asked for) comes after. Which passage each sentence comes
+# from is not asked: the code finds it (each sentence is checked against every passage read, statements.py).
+_ANSWER_SYSTEM = f"""You answer questions about news articles from the numbered passages given with the \
+question, and from nothing else. Copy the words of the passages where you can; keep names, dates and figures as \
+they are written. Write plain sentences, without lists or headings. If the passages do not answer the \
+question, reply only: {NO_ANSWER}"""
 
-_ANSWER_USER = "Passages:\n{passages}\n\n{context}Question: {question}\nAnswer in {language}:"
+_ANSWER_USER = "Passages:\n{passages}\n\n{context}Question: {question}\nAnswer in {language}, {length}:"
+
+# What the last line asks for, by kind of question: the answer's length.
+LENGTHS = {
+    "fact": "in one short sentence",
+    "explanation": "in one to three sentences taken from the passages",
+}
 
 
 def _escape(text: str) -> str:
@@ -105,13 +105,17 @@ def _passages(passages: Sequence[Passage]) -> str:
 
 
 def answer_messages(
-    passages: Sequence[Passage], question: str, language: Lang, earlier_question: str = ""
+    passages: Sequence[Passage], question: str, language: Lang, earlier_question: str = "", *, kind: str = "fact"
 ) -> list[BaseMessage]:
-    """The prompt in which the model reads the passages and answers (a follow-up of ``earlier_question`` when
-    there is one)."""
+    """The prompt in which the model reads the passages and answers a question of ``kind`` (see ``LENGTHS``;
+    a follow-up of ``earlier_question`` when there is one)."""
     context = f"Earlier question: {' '.join(earlier_question.split())}\n" if earlier_question else ""
     return ANSWER_PROMPT.format_messages(
-        passages=_passages(passages), context=context, question=question, language=LANGUAGE_NAMES[language]
+        passages=_passages(passages),
+        context=context,
+        question=question,
+        language=LANGUAGE_NAMES[language],
+        length=LENGTHS[kind],
     )
 
 

@@ -19,7 +19,6 @@ from assistant.answering.grounding import (
     is_refusal,
     missing_from_passages,
     numbers,
-    unmet_negation,
 )
 from assistant.answering.language import detect_language
 from assistant.answering.question_form import asks_a_quantity, asks_yes_or_no, without_yes_or_no
@@ -40,7 +39,6 @@ _WORDS_TO_TELL = 3  # a shorter statement ("Henri Lacoste", "1972") does not sho
 # The names of the checks a statement can fail (Statement.failed).
 UNSUPPORTED = "unsupported"  # no sentence holds its figures, names and words
 OFF_QUESTION = "question-not-in-passage"  # the supporting passage lacks a figure or name the question asks about
-NEGATION = "negation-not-met"  # the question asks what did not happen; the sentence states no negation
 NO_FIGURE = "no-figure"  # the question asks how much or how many; the statement holds no figure
 REFUSAL = "refusal"  # the statement says that the passages do not answer
 QUESTION = "a-question"  # the model asked (often the question again, reworded) instead of stating
@@ -154,8 +152,6 @@ class StatementChecker:
         article = " ".join(b.text for b in self.excerpts.blocks if b.source == quotes[0].source)
         if missing_from_passages(f"{self.question} {self.earlier}", f"{quotes[0].title} {article}", same_language):
             failed.append(OFF_QUESTION)
-        if unmet_negation(self.question, " ".join(q.text for q in quotes)):
-            failed.append(NEGATION)
         return Checked(text, quotes, tuple(failed), written_in)
 
 
