@@ -202,7 +202,7 @@ def _run_status(args: argparse.Namespace) -> str:
 
 
 def _run_external_eval(args: argparse.Namespace) -> str:
-    from assistant.evaluation import external  # noqa: PLC0415
+    from assistant.evaluation import external, external_table  # noqa: PLC0415
 
     questions = external.load_external_questions(args.external_dir, args.question_set)
     questions = external.select_questions(questions, limit=args.limit, ids=args.ids or ())
@@ -218,7 +218,7 @@ def _run_external_eval(args: argparse.Namespace) -> str:
     finally:
         index_bar.close()
         bar.close()
-    table = external.render_table(external.summaries_by_side(summary, rows))
+    table = external_table.render_table(external.summaries_by_side(summary, rows))
     return f"{summary.questions} questions ({args.question_set})\n{table}"
 
 

@@ -44,11 +44,11 @@ from assistant.evaluation.external import (
     default_index_root,
     evaluate_assistant,
     load_external_questions,
-    render_table,
     select_questions,
     summaries_by_side,
 )
 from assistant.evaluation.external_scoring import ExternalQuestion, Row
+from assistant.evaluation.external_table import render_table
 
 DATA = Path(__file__).resolve().parent / "data" / "external"
 SYSTEMS = ("ours", "recipe")

@@ -22,7 +22,6 @@ from assistant.evaluation.external import (
     evaluate_assistant,
     load_external_questions,
     question_kind,
-    render_table,
     select_questions,
     summaries_by_side,
     summarize,
@@ -38,6 +37,7 @@ from assistant.evaluation.external_scoring import (
     norm,
     score_reply,
 )
+from assistant.evaluation.external_table import render_table
 from tests.fakes import HashEmbedder, QueuedGenerator
 
 DATA = Path(__file__).resolve().parent.parent / "benchmarks" / "data" / "external"
