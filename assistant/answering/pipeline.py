@@ -201,7 +201,7 @@ class Answerer:
         most = self.settings.answer_sentences if explanation else _FACT_SENTENCES
         tokens = self.settings.max_answer_tokens if explanation else self.settings.fact_answer_tokens
         # The best passage in the other language: the model answers in its language, so that each statement is
-        # checked word for word against the passages; it is then translated into the question's (see _shown).
+        # checked word for word against the passages; it is then translated into the question's (_in_language).
         writing = detect_language(read[0].text, fallback=language)
         kind = "explanation" if explanation else "fact"
         messages = answer_messages([as_read(p) for p in read], question, writing, earlier, kind=kind)
@@ -238,10 +238,10 @@ class Answerer:
         """Add the checked statement, as ``text`` (in the question's language), to the answer: with its figures
         as the sentence writes them and its citations. False when it is not added (no translation, or said
         already)."""
-        if text is not None and detect_language(checked.quotes[0].text, fallback=checked.written_in) == (
-            _language_of_text(text, checked.written_in)
-        ):
-            text = figures_as_written(text, " ".join(q.text for q in checked.quotes), checked.written_in)
+        if text is not None:
+            said_in = _language_of_text(text, checked.written_in)
+            if detect_language(checked.quotes[0].text, fallback=said_in) == said_in:
+                text = figures_as_written(text, " ".join(q.text for q in checked.quotes), said_in)
         if text is None or any(said.startswith(text.rstrip(" .")) for said in attempt.said):
             reason = "untranslatable" if text is None else "repeated"
             attempt.statements.append(Statement(checked.text, failed=(reason,)))
