@@ -28,7 +28,7 @@ def _git(*args: str) -> str:
         done = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=True, timeout=30)
     except (OSError, subprocess.SubprocessError):
         return ""
-    return done.stdout.strip()
+    return done.stdout.rstrip()  # not strip(): a status line starts with a space
 
 
 def _cpu_model() -> str:
