@@ -140,7 +140,7 @@ def test_questions_in_french_and_english_stream_answers_with_citations(page: Pag
     _shot(page, "4-english-citation")
 
     # A refusal still says where to look: the closest passages, headed as not an answer, open like sources.
-    _ask(page, "What is Scale AI's share price?", answers=3)
+    _ask(page, "What will the weather be in Paris tomorrow?", answers=3)
     expect(page.locator("#chat .answer").nth(2)).to_contain_text("the articles don't say")
     closest = page.locator("#chat .closest")
     expect(closest).to_have_count(1)

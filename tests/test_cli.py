@@ -28,7 +28,7 @@ _SEARCH_RESULT = re.compile(r"^\[(\d+)\] (\S+) \[(\d+):(\d+)\] score (\d+\.\d{4}
 _QUOTED = re.compile(r"^\[(\d+)\] (\S+) \[(\d+):(\d+)\] (.+)\n    « (.+) »$", re.MULTILINE)
 _REVENUE_QUESTION = "Quels revenus Scale AI prévoit-elle pour 2024 ?"
 _REVENUE_ARTICLE = "000_2b36652c92daeb7e.txt"
-_UNANSWERED_QUESTION = "What is Scale AI's share price?"
+_UNANSWERED_QUESTION = "What will the weather be in Paris tomorrow?"
 
 
 @pytest.fixture
