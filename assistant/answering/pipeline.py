@@ -27,7 +27,15 @@ from assistant.answering.prompts import (
     translate_messages,
 )
 from assistant.answering.question_form import asks_for_an_explanation
-from assistant.answering.statements import UNFINISHED, Checked, StatementChecker, clean, statements
+from assistant.answering.statements import (
+    UNFINISHED,
+    WORDS_TO_TELL,
+    Checked,
+    StatementChecker,
+    clean,
+    statements,
+    written_language,
+)
 from assistant.config import Settings
 from assistant.ingest.embedding import ArticleEmbedder
 from assistant.types import Answer, Citation, Lang, Passage, Statement
@@ -38,7 +46,6 @@ History = Sequence[tuple[str, str]]
 Retrieve = Callable[[str, int], list[Passage]]
 
 _LANGUAGE_SURE = 0.75
-_WORDS_TO_TELL = 3  # a shorter statement ("Henri Lacoste", "1972") does not show its language
 _FACT_SENTENCES = 2  # most checked sentences kept in the answer to a question about a fact
 _CLOSEST = 3  # sentences shown when the articles do not answer
 
@@ -239,7 +246,7 @@ class Answerer:
         as the sentence writes them and its citations. False when it is not added (no translation, or said
         already)."""
         if text is not None:
-            said_in = _language_of_text(text, checked.written_in)
+            said_in = written_language(text, checked.written_in)
             if detect_language(checked.quotes[0].text, fallback=said_in) == said_in:
                 text = figures_as_written(text, " ".join(q.text for q in checked.quotes), said_in)
         if text is None or any(said.startswith(text.rstrip(" .")) for said in attempt.said):
@@ -286,11 +293,7 @@ class Answerer:
 
 def _in_language_already(text: str, language: Lang) -> bool:
     """Whether the text can be said as it is: in ``language``, or too short to tell."""
-    return len(text.split()) < _WORDS_TO_TELL or language_scores(text)[language] >= 1 - _LANGUAGE_SURE
-
-
-def _language_of_text(text: str, fallback: Lang) -> Lang:
-    return fallback if len(text.split()) < _WORDS_TO_TELL else detect_language(text, fallback=fallback)
+    return len(text.split()) < WORDS_TO_TELL or language_scores(text)[language] >= 1 - _LANGUAGE_SURE
 
 
 class _Clock:

@@ -10,7 +10,7 @@ they are never trusted.
 from __future__ import annotations
 
 import re
-from collections.abc import Generator, Iterator, Sequence
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 
 from assistant.answering.excerpts import Excerpts, Quote
@@ -34,7 +34,7 @@ _END = re.compile(r"[.!?…][\"»”’)]*(?:\s*\[[\d,;\s]*\])*(?=\s+[^\s\[])|(?
 _ABBREVIATION = re.compile(r"(?:^|[\s\"«“'(])(?:[A-Z]|Mr|Mrs|Ms|Dr|St|Mme|Mlle|M|No|Jr|Sr|etc|vs|cf)$|^\W*\d{1,2}$")
 _LAST_END = re.compile(r"(?:[.!?…][\"»”’)]*|\])\s*$")
 _WORDS_UNENDED = 25
-_WORDS_TO_TELL = 3  # a shorter statement ("Henri Lacoste", "1972") does not show its language
+WORDS_TO_TELL = 3  # a shorter statement ("Henri Lacoste", "1972") does not show its language
 
 # The names of the checks a statement can fail (Statement.failed).
 UNSUPPORTED = "unsupported"  # no sentence holds its figures, names and words
@@ -128,7 +128,7 @@ class StatementChecker:
             return Checked(text, (), (QUESTION,), self.language)
         # A yes or a no is not in any sentence: the fact said with it is what a sentence must hold.
         fact = without_yes_or_no(text) if asks_yes_or_no(self.question) else text
-        written_in = _language_of(fact, self.language)
+        written_in = written_language(fact, self.language)
         failed: list[str] = []
         if asks_a_quantity(self.question) and not numbers(fact):
             failed.append(NO_FIGURE)
@@ -155,12 +155,8 @@ class StatementChecker:
         return Checked(text, quotes, tuple(failed), written_in)
 
 
-def _language_of(text: str, language: Lang) -> Lang:
+def written_language(text: str, language: Lang) -> Lang:
     """The language the text is written in; ``language`` when it is too short to tell."""
-    if len(text.split()) < _WORDS_TO_TELL:
+    if len(text.split()) < WORDS_TO_TELL:
         return language
     return detect_language(text, fallback=language)
-
-
-def quoted_text(quotes: Sequence[Quote]) -> str:
-    return " ".join(q.text for q in quotes)

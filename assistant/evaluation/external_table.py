@@ -26,7 +26,6 @@ EXPLANATION_SETS = (
     ("why-en-on-fr", "English question on a French article (why/how)"),
     ("why-unanswerable", "unanswerable why/how refused"),
 )
-SETS = FACT_SETS + EXPLANATION_SETS
 COLUMNS = {"recipe": "LangChain recipe", "ours": "this assistant"}
 
 
