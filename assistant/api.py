@@ -15,12 +15,16 @@ from assistant.ingest.indexing import Progress, update_index
 from assistant.ingest.lexical import LexicalIndex, lexical_path
 from assistant.ingest.store import ChromaStore
 from assistant.questions import clean_question, clean_text
+from assistant.search.filters import ArticleFilter
 from assistant.search.retriever import HybridRetriever
 from assistant.types import Answer, IndexReport, Passage
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from assistant.answering.generator import Generator
     from assistant.answering.pipeline import Answerer, AnswerStream, History
+    from assistant.ingest.adding import AddReport, ArticleAdder
 
 logger = logging.getLogger(__name__)
 
@@ -83,6 +87,8 @@ class Assistant:
         # Questions may come from several threads (the web chat answers llm_concurrency at once): the first ones
         # must not open the store, or build a missing index, side by side.
         self._opening = threading.Lock()
+        # Two additions at once would each miss the other's articles when telling duplicates.
+        self._adding = threading.Lock()
 
     @property
     def generator(self) -> Generator:
@@ -124,6 +130,66 @@ class Assistant:
         logger.info("index: %s", report.summary())
         return report
 
+    def add(
+        self, items: Sequence[str], *, allow_private: bool = True, progress: Progress | None = None
+    ) -> tuple[AddReport, IndexReport | None]:
+        """Add articles from files, folders and http(s) links, then bring the index up to date.
+
+        Each web page, PDF, Word file, text file and feed entry becomes one article of the articles folder,
+        with its date, author, site and link; the same article met again in another form is not added twice;
+        a feed added before gets only its new entries.
+
+        Args:
+            items: paths of .txt, .md, .html, .pdf, .docx and RSS/Atom files or folders of them, or links.
+            allow_private: whether links may reach loopback and private addresses (the web chat passes the
+                ``fetch_private`` setting; a local user may).
+            progress: called as the new articles are embedded.
+
+        Returns:
+            What was added, already there or not usable; and the index update (None when nothing was added).
+
+        Raises:
+            BadInputError: ``items`` is empty.
+        """
+        with self._adding:
+            report = self._adder(allow_private).add(items)
+        return report, (self.index(progress=progress) if report.added else None)
+
+    def add_uploads(
+        self, files: Sequence[tuple[str, bytes]], *, progress: Progress | None = None
+    ) -> tuple[AddReport, IndexReport | None]:
+        """Like ``add``, for files held in memory: (name, bytes) pairs, as a web upload gives them."""
+        with self._adding:
+            adder = self._adder(allow_private=False)
+            report = adder.add_all_bytes(files)
+        return report, (self.index(progress=progress) if report.added else None)
+
+    def refresh_feeds(
+        self, *, allow_private: bool = True, progress: Progress | None = None
+    ) -> tuple[AddReport, IndexReport | None]:
+        """Add the new entries of every feed added before, then bring the index up to date.
+
+        Raises:
+            BadInputError: no feed was added yet.
+        """
+        with self._adding:
+            report = self._adder(allow_private).refresh_feeds()
+        return report, (self.index(progress=progress) if report.added else None)
+
+    def _adder(self, allow_private: bool) -> ArticleAdder:
+        from assistant.answering.language import other_language  # noqa: PLC0415
+        from assistant.ingest.adding import AddLimits, ArticleAdder  # noqa: PLC0415
+        from assistant.ingest.fetch import FetchLimits  # noqa: PLC0415
+
+        s = self.settings
+        limits = AddLimits(
+            fetch=FetchLimits(timeout=s.fetch_timeout, max_bytes=s.fetch_max_bytes, allow_private=allow_private),
+            max_file_bytes=s.max_document_bytes,
+            max_article_bytes=s.max_article_bytes,
+            max_feed_entries=s.feed_max_entries,
+        )
+        return ArticleAdder(s.seeds_dir, limits, other_language)
+
     def warm_up(self) -> None:
         """Load now what answering needs (the index, built if missing; the embedding and language models; the
         language detectors), so that the first question does not wait for it.
@@ -159,13 +225,15 @@ class Assistant:
         if failure:
             raise failure[0]
 
-    def retrieve(self, question: str, k: int = 5) -> list[Passage]:
+    def retrieve(self, question: str, k: int = 5, limit: ArticleFilter | None = None) -> list[Passage]:
         """The ``k`` passages of the articles that best match ``question``, best first.
 
-        The index is built first if there is none yet.
+        The index is built first if there is none yet. ``limit`` keeps to the articles of a date range or of
+        some sources.
 
         Raises:
-            BadInputError: the question is empty, too long or has no words, or ``k`` is not positive.
+            BadInputError: the question is empty, too long or has no words, ``k`` is not positive, or no
+                article is accepted by ``limit``.
             IndexMismatchError: the index was built with another embedding model.
         """
         question = clean_question(question, self.settings.max_question_chars)
@@ -175,15 +243,16 @@ class Assistant:
             if self.store.read_state() is None:
                 logger.info("no index yet at %s: building it", self.store.location)
                 self.index()
-        return self.retriever.search(question, k)
+        return self.retriever.search(question, k, limit)
 
-    def ask(self, question: str, history: History | None = None) -> Answer:
+    def ask(self, question: str, history: History | None = None, limit: ArticleFilter | None = None) -> Answer:
         """Answer ``question`` from the articles, in its language, with exact cited quotes.
 
         Args:
             question: in French or English.
             history: the conversation so far, as (question, answer) pairs, oldest first; a follow-up
                 question is understood in its context.
+            limit: answer from the articles of a date range or of some sources only.
 
         Returns:
             The answer; ``answered`` is False (and ``text`` a fixed polite reply) when the articles do not
@@ -193,9 +262,9 @@ class Assistant:
             BadInputError: the question is empty, too long or has no words.
             ModelUnavailableError: the language model cannot be loaded or reached.
         """
-        return self.stream(question, history).answer
+        return self.stream(question, history, limit).answer
 
-    def stream(self, question: str, history: History | None = None) -> AnswerStream:
+    def stream(self, question: str, history: History | None = None, limit: ArticleFilter | None = None) -> AnswerStream:
         """Like ``ask``, but the answer's text can be read as it is written.
 
         Iterate over the returned stream for the text, statement by statement; its ``answer`` attribute
@@ -203,7 +272,7 @@ class Assistant:
         """
         question = clean_question(question, self.settings.max_question_chars)
         history = [(clean_text(str(q)), clean_text(str(a))) for q, a in (history or [])]
-        return self.answerer.stream(question, history)
+        return self.answerer.stream(question, history, limit)
 
     def status(self) -> IndexStatus:
         """The articles, chunk count, embedding model and update time of the current index.

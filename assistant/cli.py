@@ -16,6 +16,8 @@ if TYPE_CHECKING:
     from tqdm import tqdm
 
     from assistant.api import Assistant
+    from assistant.search.filters import ArticleFilter
+    from assistant.types import Citation, Passage
 
 logger = logging.getLogger(__name__)
 
@@ -33,16 +35,28 @@ def build_parser() -> argparse.ArgumentParser:
     index = commands.add_parser("index", help="bring the index up to date with the articles folder")
     index.add_argument("--full", action="store_true", help="rebuild everything from scratch")
 
+    add = commands.add_parser(
+        "add",
+        help="add articles from files, folders or links (.txt .md .html .pdf .docx, RSS/Atom feeds), then index",
+        description="Add articles to the articles folder, then bring the index up to date. Each web page, PDF, "
+        "Word file, text file and feed entry becomes one article with its date, author, site and link; the same "
+        "article already there in another form is not added again; a feed added again adds its new entries.",
+    )
+    add.add_argument("items", nargs="*", metavar="PATH_OR_URL", help="files, folders of them, or http(s) links")
+    add.add_argument("--feeds", action="store_true", help="add the new entries of every feed added before")
+
     search = commands.add_parser("search", help="print the passages that best match a question")
     search.add_argument("question", help="the question, in French or English")
     search.add_argument("-k", type=int, default=5, help="how many passages (default: 5)")
     search.add_argument("--json", action="store_true", help="print JSON instead of text")
+    _add_limit_arguments(search)
 
     ask = commands.add_parser("ask", help="answer a question from the articles, with cited quotes")
     ask.add_argument("question", help="the question, in French or English")
     ask.add_argument(
         "--json", action="store_true", help="print the answer as JSON (a refusal with the closest passages)"
     )
+    _add_limit_arguments(ask)
 
     commands.add_parser("status", help="what the index holds")
 
@@ -79,6 +93,27 @@ def build_parser() -> argparse.ArgumentParser:
     )
     hashing.add_argument("--user", metavar="NAME", help="print NAME:hash, a line of the sign-in file")
     return parser
+
+
+def _add_limit_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--since", metavar="YYYY-MM-DD", default="", help="only articles published on or after")
+    parser.add_argument("--until", metavar="YYYY-MM-DD", default="", help="only articles published on or before")
+    parser.add_argument(
+        "--source",
+        action="append",
+        default=[],
+        metavar="SITE_OR_FILE",
+        help="only articles from this site (as citations show it) or this file; repeat for several",
+    )
+
+
+def _limit(args: argparse.Namespace) -> ArticleFilter | None:
+    from assistant.search.filters import ArticleFilter, parse_day  # noqa: PLC0415
+
+    limit = ArticleFilter(
+        since=parse_day(args.since, "--since"), until=parse_day(args.until, "--until"), sources=tuple(args.source)
+    )
+    return limit if limit.active else None
 
 
 def _assistant(args: argparse.Namespace) -> Assistant:
@@ -120,25 +155,57 @@ def _run_index(args: argparse.Namespace) -> str:
     return "\n".join([f"index: {summary}; skipped {len(report.skipped)}:", *(f"  {m}" for m in report.skipped)])
 
 
+def _run_add(args: argparse.Namespace) -> str:
+    from assistant.errors import BadInputError  # noqa: PLC0415
+
+    if not args.items and not args.feeds:
+        raise BadInputError("give files, folders or links to add (or --feeds to refresh the feeds added before)")
+    bar = _ProgressBar()
+    logging.getLogger("assistant.ingest.loader").setLevel(logging.INFO if args.verbose else logging.ERROR)
+    assistant = _assistant(args)
+    try:
+        added, indexed = assistant.refresh_feeds() if args.feeds else assistant.add(args.items, progress=bar)
+    finally:
+        bar.close()
+    lines = added.lines()
+    if indexed is not None:
+        lines.append("index: " + replace(indexed, skipped=()).summary())
+    elif not added.added:
+        lines.append("nothing new to index")
+    output = "\n".join(lines)
+    if added.problems:
+        # The articles that could be added are; the exit status says that some could not.
+        sys.stdout.write(output + "\n")
+        raise BadInputError(f"{len(added.problems)} of the inputs could not be added (see 'not added' above)")
+    return output
+
+
 def _run_search(args: argparse.Namespace) -> str:
-    passages = _assistant(args).retrieve(args.question, k=args.k)
+    passages = _assistant(args).retrieve(args.question, k=args.k, limit=_limit(args))
     if args.json:
         return json.dumps([asdict(p) for p in passages], ensure_ascii=False, indent=2)
     if not passages:
         return "no passage found (is the articles folder empty?)"
     blocks = []
     for rank, p in enumerate(passages, start=1):
-        header = f"[{rank}] {p.source} [{p.start}:{p.end}] score {p.score:.4f} — {p.title}"
+        header = f"[{rank}] {p.source} [{p.start}:{p.end}] score {p.score:.4f} — {p.title}{_described(p)}"
         blocks.append(header + "\n    " + " ".join(p.text.split()))
     return "\n\n".join(blocks)
 
 
+def _described(p: Passage | Citation) -> str:
+    """ " (site, 2025-06-12)" for an article whose site or date is known."""
+    known = [x for x in (p.site, p.published) if x]
+    return f" ({', '.join(known)})" if known else ""
+
+
 def _run_ask(args: argparse.Namespace) -> str:
     assistant = _assistant(args)
+    limit = _limit(args)
     assistant.warm_up()  # everything the answer needs, loaded side by side rather than one after the other
     if args.json:
-        return json.dumps(asdict(assistant.ask(args.question)), ensure_ascii=False, indent=2)
-    stream = assistant.stream(args.question)
+        return json.dumps(asdict(assistant.ask(args.question, limit=limit)), ensure_ascii=False, indent=2)
+    stream = assistant.stream(args.question, limit=limit)
     status = _StatusLine()
     said = ""
     try:
@@ -158,7 +225,9 @@ def _run_ask(args: argparse.Namespace) -> str:
     if not answer.answered and answer.closest:
         lines += ["", _CLOSEST_HEADING[answer.language]]
     for c in answer.citations if answer.answered else answer.closest:
-        lines.append(f"[{c.number}] {c.source} [{c.start}:{c.end}] {c.title}")
+        lines.append(f"[{c.number}] {c.source} [{c.start}:{c.end}] {c.title}{_described(c)}")
+        if c.url:
+            lines.append(f"    {c.url}")
         lines.append(f"    « {' '.join(c.quote.split())} »")
     return "\n".join(lines)
 
@@ -266,6 +335,7 @@ def _run_hash_password(args: argparse.Namespace) -> str:
 
 _COMMANDS = {
     "index": _run_index,
+    "add": _run_add,
     "search": _run_search,
     "ask": _run_ask,
     "status": _run_status,

@@ -110,7 +110,22 @@ class Settings(BaseSettings):
     history_turns: int = Field(default=3, ge=0, description="Previous turns used to understand a follow-up.")
 
     max_upload_bytes: int = Field(
-        default=1_000_000, ge=1, description="Largest article file the web chat accepts as an upload, in bytes."
+        default=20_000_000, ge=1, description="Largest file the web chat accepts as an upload, in bytes."
+    )
+    # Adding articles from files, pages and feeds (assistant add, the web chat's upload and link field).
+    max_document_bytes: int = Field(
+        default=20_000_000, ge=1, description="Largest file (PDF, Word, page, feed) `assistant add` reads, in bytes."
+    )
+    fetch_timeout: float = Field(default=15.0, gt=0, description="Seconds a link may take to download, in all.")
+    fetch_max_bytes: int = Field(default=20_000_000, ge=1, description="Largest download from a link, in bytes.")
+    fetch_private: bool = Field(
+        default=False,
+        description="Let links given in the web chat reach loopback, private and link-local addresses (a "
+        "server that fetches what strangers paste must not open the network it runs in). `assistant add` on "
+        "the command line always may.",
+    )
+    feed_max_entries: int = Field(
+        default=500, ge=1, description="Entries of a feed read at a time; adding it again reads the next ones."
     )
     # Serving a team: sign-in and uploads.
     auth_file: Path | None = Field(

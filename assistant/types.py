@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
-from typing import Literal
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any, Literal
 
 Lang = Literal["fr", "en"]
 
@@ -12,6 +12,32 @@ Lang = Literal["fr", "en"]
 def content_hash(text: str) -> str:
     """Hex sha256 of a text's UTF-8 bytes: the identity of an article's content."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Metadata:
+    """Where an article comes from and when it was published; empty strings where unknown.
+
+    ``published`` is an ISO date (``YYYY-MM-DD``). ``url`` is the original link (a web page, a feed entry);
+    ``origin`` the file or feed it was added from; ``entry_id`` a feed entry's id (what tells a new entry).
+    """
+
+    title: str = ""
+    published: str = ""
+    author: str = ""
+    site: str = ""
+    url: str = ""
+    origin: str = ""
+    entry_id: str = ""
+    format: str = ""  # html, pdf, docx, feed, text
+
+    def as_dict(self) -> dict[str, str]:
+        return {k: v for k, v in asdict(self).items() if v}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Metadata:
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: str(v) for k, v in data.items() if k in names and v is not None})
 
 
 @dataclass(frozen=True)
@@ -51,6 +77,9 @@ class Passage:
     start: int
     end: int
     score: float
+    published: str = ""  # the article's date (ISO), its site and original link, when known
+    site: str = ""
+    url: str = ""
 
 
 @dataclass(frozen=True)
@@ -85,6 +114,9 @@ class Citation:
     start: int
     end: int
     title: str = ""
+    published: str = ""  # the article's date (ISO), its site and original link, when known
+    site: str = ""
+    url: str = ""
 
 
 @dataclass(frozen=True)

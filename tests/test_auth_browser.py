@@ -224,7 +224,15 @@ def test_gradio_client_needs_the_credentials(signed_in_app: RunningApp, workdir:
 
     client = Client(url, auth=("alice", USERS["alice"]), verbose=False)
     endpoints = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
-    assert set(endpoints) == {"/chat", "/ask", "/status", "/update_index", "/add_articles"}
+    assert set(endpoints) == {
+        "/chat",
+        "/ask",
+        "/status",
+        "/update_index",
+        "/add_articles",
+        "/add_link",
+        "/refresh_feeds",
+    }
     status, articles = client.predict("en", api_name="/status")
     served = sorted(p.name for p in (workdir / "articles").iterdir())
     assert f"<th>Articles</th><td>{len(served)}</td>" in status

@@ -6,22 +6,28 @@ import random
 import time
 import warnings
 from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
 from html import escape
 from pathlib import Path
 from typing import Any
 
+import docx
 import gradio as gr
 import pytest
 from langchain_core.messages import BaseMessage
 
 from assistant import Assistant, Settings
 from assistant.errors import ModelUnavailableError
-from assistant.types import Answer, Citation, Passage
+from assistant.ingest.catalog import keep_original, write_metadata
+from assistant.types import Answer, Citation, Metadata, Passage
 from assistant.web import WebChat, build_demo, render
+from assistant.web.additions import web_link
 from assistant.web.examples import example_questions, shorten_title
-from assistant.web.ui import Turn, example_question
+from assistant.web.filters import question_filter
+from assistant.web.ui import _LABELLED, Turn, example_question, language_updates
 from tests.fakes import HashEmbedder, QueuedGenerator
 
+FORMATS = Path(__file__).parent / "data" / "formats"
 QUESTION = "Combien Meta a-t-il investi dans Scale AI ?"
 REPLY = "Meta a investi 14,3 milliards de dollars dans Scale AI [1]."
 
@@ -38,8 +44,8 @@ def chat(settings: Settings, embedder: HashEmbedder, generator: QueuedGenerator)
     return WebChat(assistant)
 
 
-def _ask(chat: WebChat, question: str, turns: list[Turn] | None = None) -> list[tuple[Any, ...]]:
-    return list(chat.respond(question, turns or []))
+def _ask(chat: WebChat, question: str, turns: list[Turn] | None = None, **limits: Any) -> list[tuple[Any, ...]]:
+    return list(chat.respond(question, turns or [], **limits))
 
 
 def test_the_answer_streams_then_comes_with_its_sources(chat: WebChat, generator: QueuedGenerator) -> None:
@@ -246,7 +252,9 @@ def test_an_uploaded_article_is_saved_indexed_and_can_be_opened(chat: WebChat, t
     assert "42 ingénieurs" in chat.open_article("Zorblax_robots.txt")
 
 
-def test_a_bad_upload_is_reported_and_not_saved(chat: WebChat, tmp_path: Path) -> None:
+def test_a_bad_upload_is_reported_and_not_saved(settings: Settings, embedder: HashEmbedder, tmp_path: Path) -> None:
+    chat = WebChat(Assistant(settings.model_copy(update={"max_upload_bytes": 1_000_000}), embedder=embedder))
+    chat.assistant.index()
     bad = tmp_path / "latin.txt"
     bad.write_bytes("Café crème".encode("latin-1"))
     big = tmp_path / "big.md"
@@ -377,8 +385,309 @@ def test_the_page_fills_the_examples_on_load_and_after_index_updates(chat: WebCh
     by_id = {d["id"]: d for d in dependencies}
     fillers = [d for d in dependencies if d["outputs"] == [examples["id"]]]
     after = {by_id[d["trigger_after"]]["api_name"] for d in fillers if d["trigger_after"] is not None}
-    assert after == {"status", "update_index", "add_articles"}
+    assert {"status", "update_index", "add_articles", "add_link", "refresh_feeds"} <= after
+    assert len(fillers) == 6, "page load, index update, upload, link (button and Enter), feeds' refresh"
     clicked = next(d for d in dependencies if [tuple(t) for t in d["targets"]] == [(examples["id"], "click")])
     question = next(c for c in components.values() if c["props"].get("elem_id") == "question")
     assert clicked["outputs"] == [question["id"]]
     assert example_question(["What do the articles say about “X”?"]) == "What do the articles say about “X”?"
+
+
+# Articles with a date, a site and a link; uploads of other formats; links; filters.
+
+FACT_SEED = "000_2b36652c92daeb7e.txt"  # holds the 14.3 billion dollars of REPLY
+OTHER_SEED = "001_2e5ae490be6e9ced.txt"
+DESCRIBED = Metadata(
+    title="Google rompt avec Scale AI",
+    published="2025-06-12",
+    author="Jeanne <b>Martin</b>",
+    site="Le Monde",
+    url="https://www.lemonde.fr/economie/article.html?id=1&ref=rss",
+    format="html",
+)
+
+
+@pytest.fixture
+def described_chat(settings: Settings, embedder: HashEmbedder, generator: QueuedGenerator) -> WebChat:
+    """The chat over the seeds, the one with REPLY's fact described as a Le Monde page of 2025-06-12."""
+    write_metadata(settings.seeds_dir, FACT_SEED, DESCRIBED)
+    assistant = Assistant(settings, embedder=embedder, generator=generator)
+    assistant.index()
+    return WebChat(assistant)
+
+
+def test_sources_show_the_site_and_date_of_their_article(described_chat: WebChat, generator: QueuedGenerator) -> None:
+    generator.answers.append(REPLY)
+    updates = _ask(described_chat, QUESTION)
+    reading = updates[1][0][-1]["content"]
+    assert 'class="answer pending reading"' in reading
+    assert '<span class="source-meta">Le Monde · 2025-06-12</span>' in reading, "the articles being read"
+    messages, turns, _, sources = updates[-1][:4]
+    citation = turns[-1][1].citations[0]
+    assert (citation.source, citation.site, citation.published) == (FACT_SEED, "Le Monde", "2025-06-12")
+    assert '<span class="source-meta">Le Monde · 2025-06-12</span>' in messages[-1]["content"]
+    label = sources.choices[0][0]
+    assert label.startswith(f"[1] {citation.title} (Le Monde · 2025-06-12) — « ")
+
+
+def test_sources_without_a_site_or_date_show_none() -> None:
+    assert render.source_details("", "") == "" and render.source_details("Le Monde", "") == "Le Monde"
+    assert render.source_details("", "2025-06-12T08:00:00+02:00") == "2025-06-12"
+    plain = Citation(1, "a.txt", "Une citation.", 0, 13, title="Un titre")
+    assert "source-meta" not in render.answer_html("Texte [1].", [plain], "fr")
+    assert render.citation_label(plain) == "[1] Un titre — « Une citation. »"
+
+
+def test_the_viewer_shows_the_date_author_site_and_a_link_to_the_original(
+    described_chat: WebChat, generator: QueuedGenerator
+) -> None:
+    generator.answers.append(REPLY)
+    turns = _ask(described_chat, QUESTION)[-1][1]
+    html, _ = described_chat.show_citation("0:1", turns)
+    assert "Publié le 2025-06-12 · Par Jeanne &lt;b&gt;Martin&lt;/b&gt; · Le Monde" in html
+    assert (
+        '<a href="https://www.lemonde.fr/economie/article.html?id=1&amp;ref=rss" target="_blank" '
+        'rel="noopener noreferrer">https://www.lemonde.fr/economie/article.html?id=1&amp;ref=rss</a>'
+    ) in html
+    assert "<b>" not in html and html.count("<mark") == 1
+    opened = described_chat.open_article(FACT_SEED, "en")
+    assert "Published 2025-06-12 · By Jeanne &lt;b&gt;Martin&lt;/b&gt; · Le Monde" in opened
+    assert "Original page:" in opened
+
+
+def test_the_viewer_names_the_original_file_of_an_article_without_a_link(chat: WebChat) -> None:
+    assert "article-meta" not in chat.open_article(OTHER_SEED), "nothing is said of an article written by hand"
+    keep_original(chat.articles_dir, OTHER_SEED, b"%PDF-1.4 ...", ".pdf")
+    write_metadata(chat.articles_dir, OTHER_SEED, Metadata(author="A. Auteur", format="pdf"))
+    opened = chat.open_article(OTHER_SEED, "fr")
+    assert "Par A. Auteur" in opened and "Fichier d’origine : 001_2e5ae490be6e9ced.pdf" in opened
+    assert "<a " not in opened
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "javascript:window.__pwned=1",
+        " JavaScript:window.__pwned=1",
+        "java\tscript:window.__pwned=1",
+        "data:text/html,<script>window.__pwned=1</script>",
+        "vbscript:msgbox(1)",
+        "file:///etc/passwd",
+        '"><script>window.__pwned=1</script>',
+        'https://example.com/" onmouseover="window.__pwned=1',
+        "https://example.com/<script>",
+        "//evil.example/page",
+    ],
+)
+def test_only_plain_web_links_become_links_in_the_viewer(url: str) -> None:
+    hostile = "<img src=x onerror=window.__pwned=1>"
+    html = render.about_html(Metadata(url=url, site=hostile, author=hostile), "", "en")
+    view = render.article_html(hostile, "a.txt", "Texte.", about=html).html
+    assert "<a " not in view and "<script" not in view and "<img" not in view
+    assert escape(url.strip()) in view, "shown as text"
+
+
+def test_a_web_link_opens_in_a_new_tab_without_access_to_the_page() -> None:
+    html = render.about_html(Metadata(url="HTTPS://example.com/a?b=1&c=«2»"), "ignored.pdf", "en")
+    assert html == (
+        '<div class="article-original">Original page: <a href="HTTPS://example.com/a?b=1&amp;c=«2»" '
+        'target="_blank" rel="noopener noreferrer">HTTPS://example.com/a?b=1&amp;c=«2»</a></div>'
+    )
+    assert render.about_html(Metadata(), "", "en") == ""
+
+
+def test_a_bad_date_is_an_error_before_the_chat_changes(chat: WebChat, generator: QueuedGenerator) -> None:
+    for since, until, wanted in [
+        ("2025-13-01", "", "the “From” date '2025-13-01' is not a date; write it as YYYY-MM-DD"),
+        ("", "12/06/2025", "the “To” date '12/06/2025' is not a date"),
+        ("2025-06-12", "2025-01-01", "the date range 2025-06-12 to 2025-01-01 is empty; put the earlier date first"),
+    ]:
+        with pytest.raises(gr.Error) as raised:
+            next(chat.respond(QUESTION, [], since, until, None))
+        assert escape(wanted) in raised.value.message
+        with pytest.raises(gr.Error, match=r"YYYY-MM-DD|earlier date"):
+            chat.ask(QUESTION, [], since=since, until=until)
+    assert not generator.prompts, "nothing was asked of the model"
+    assert question_filter(" ", "", ["", " "]) is None
+
+
+def test_a_filter_that_matches_no_article_is_said_and_the_question_kept(chat: WebChat) -> None:
+    updates = chat.respond(QUESTION, [], "2030-01-01", "", None)
+    assert len(next(updates)[0]) == 2, "the question and a placeholder"
+    restored = next(updates)
+    assert restored[0] == [] and restored[2] == QUESTION, "the chat as it was, the question in the box"
+    with pytest.raises(gr.Error) as raised:
+        next(updates)
+    assert "no article is published 2030-01-01 to …" in raised.value.message
+    assert "widen the dates or the sources" in raised.value.message
+
+
+def test_questions_keep_to_the_chosen_sources_and_dates(described_chat: WebChat, generator: QueuedGenerator) -> None:
+    sources = described_chat.refresh_sources(["Le Monde", "gone.txt"])
+    assert sources.choices[0] == ("Le Monde", "Le Monde"), "the sites first"
+    assert {value for _, value in sources.choices[1:]} == {FACT_SEED, OTHER_SEED}, "then every article"
+    assert sources.value == ["Le Monde"], "a source no longer in the index is dropped"
+
+    generator.answers.append(REPLY)
+    turns = _ask(described_chat, QUESTION, sources=["Le Monde"])[-1][1]
+    assert turns[-1][1].answered and {c.source for c in turns[-1][1].citations} == {FACT_SEED}
+    # Limited to the other article, whose words do not support REPLY: only its passages are shown.
+    generator.answers.append(REPLY)
+    turns = _ask(described_chat, QUESTION, sources=[OTHER_SEED])[-1][1]
+    answer = turns[-1][1]
+    assert not answer.answered and answer.closest and {c.source for c in answer.closest} == {OTHER_SEED}
+    generator.answers.append(REPLY)
+    turns = _ask(described_chat, QUESTION, since="2025-06-01", until="2025-06-30")[-1][1]
+    assert {c.source for c in turns[-1][1].citations} == {FACT_SEED}, "the only article with a date in June"
+
+
+def test_the_filters_and_additions_are_labelled_in_the_question_language(
+    chat: WebChat, generator: QueuedGenerator
+) -> None:
+    generator.answers.append(REPLY)
+    labelled = dict(zip(_LABELLED, _ask(chat, QUESTION)[-1][5:], strict=True))
+    assert labelled["link"].label == "Ajouter une page web ou un flux par son lien"
+    assert labelled["refresh_feeds"].value == "Actualiser les flux" and labelled["add_link"].value == "Ajouter"
+    assert labelled["since"].label == "Du" and labelled["since"].placeholder == "AAAA-MM-JJ"
+    assert labelled["filter_sources"].label.startswith("Sources")
+    english = dict(zip(_LABELLED, language_updates("en"), strict=True))
+    assert english["link"].label == "Add a web page or feed by its link"
+    assert english["refresh_feeds"].value == "Refresh feeds" and english["until"].label == "To"
+
+
+def test_the_page_offers_links_and_filters(chat: WebChat) -> None:
+    demo = build_demo(chat)
+    config = demo.config
+    by_elem = {c["props"].get("elem_id"): c for c in config["components"]}
+    assert by_elem["link"]["props"]["label"] == "Add a web page or feed by its link"
+    assert by_elem["link"]["props"]["visible"] is True and by_elem["refresh-feeds"]["props"]["visible"] is True
+    assert set(by_elem["upload"]["props"]["file_types"]) >= {".txt", ".md", ".html", ".pdf", ".docx", ".rss"}
+    assert by_elem["source-filter"]["props"]["multiselect"] is True
+    names = {dep.get("api_name") for dep in config["dependencies"]}
+    assert {"add_link", "refresh_feeds"} <= names
+    chat_event = next(d for d in config["dependencies"] if d.get("api_name") == "chat")
+    assert [by_elem[e]["id"] for e in ("since", "until", "source-filter")] == chat_event["inputs"][2:]
+    parameters = demo.get_api_info()["named_endpoints"]["/chat"]["parameters"]
+    assert [p["parameter_name"] for p in parameters] == ["question", "since", "until", "sources"]
+    assert all(p["parameter_has_default"] for p in parameters[1:]), "an API call may leave the filters out"
+
+
+def test_links_and_feeds_follow_the_upload_permission(
+    settings: Settings, embedder: HashEmbedder, tmp_path: Path
+) -> None:
+    chat = WebChat(Assistant(settings.model_copy(update={"uploads": "off"}), embedder=embedder))
+    config = build_demo(chat).config
+    hidden = {c["props"].get("elem_id"): c["props"].get("visible", True) for c in config["components"]}
+    assert not any(hidden[e] for e in ("upload", "link", "add-link", "refresh-feeds"))
+    for attempt in (lambda: chat.add_link("https://example.com/", "en"), lambda: chat.refresh_feeds("fr")):
+        with pytest.raises(gr.Error, match=r"turned off|désactivés"):
+            attempt()
+    page = tmp_path / "page.html"
+    page.write_text("<html><title>x</title><body><p>Texte.</p></body></html>", encoding="utf-8")
+    with pytest.raises(gr.Error, match="turned off"):
+        chat.upload([str(page)], "en")
+    assert not list(chat.articles_dir.glob("*.html"))
+
+
+def test_only_web_links_are_taken_from_the_link_box(chat: WebChat) -> None:
+    assert web_link(" www.lemonde.fr/une ", "en") == "https://www.lemonde.fr/une"
+    assert web_link("http://127.0.0.1:8000/a", "en") == "http://127.0.0.1:8000/a"
+    for typed, wanted in [
+        ("  ", "The link box is empty"),
+        ("/etc/passwd", "is not a web link"),
+        ("./seeds", "is not a web link"),
+        ("file:///etc/passwd", "is not a web link"),
+        ("ftp://example.com/a.txt", "is not a web link"),
+        ("https://exa mple.com/", "is not a web link"),
+    ]:
+        with pytest.raises(gr.Error) as raised:
+            chat.add_link(typed, "en")
+        assert wanted in raised.value.message
+    with pytest.raises(gr.Error, match="n’est pas un lien web"):
+        chat.add_link("file:///etc/passwd", "fr")
+
+
+def test_a_link_to_a_private_address_is_refused_unless_allowed(chat: WebChat) -> None:
+    assert chat.assistant.settings.fetch_private is False
+    before = sorted(p.name for p in chat.articles_dir.iterdir())
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        report, status, _, box = chat.add_link("http://127.0.0.1:1/", "en")
+    assert report.startswith("✗ ") and "ASSISTANT_FETCH_PRIVATE" in report
+    assert any("ASSISTANT_FETCH_PRIVATE" in str(w.message) for w in caught), "also shown as a warning"
+    assert box == gr.skip(), "the link stays in the box, to correct it"
+    assert sorted(p.name for p in chat.articles_dir.iterdir()) == before and "<th>Articles</th><td>2</td>" in status
+
+
+def test_refreshing_feeds_before_any_was_added_says_what_to_do(chat: WebChat) -> None:
+    with pytest.raises(gr.Error, match="Aucun flux n’a encore été ajouté"):
+        chat.refresh_feeds("fr")
+
+
+def _word_file(path: Path, title: str, paragraphs: list[str]) -> Path:
+    document = docx.Document()
+    # python-docx's template says 2013-12-23, which the article would take as its date.
+    document.core_properties.created = datetime(2025, 6, 13, 18, 0, tzinfo=UTC)
+    document.core_properties.title = title
+    document.core_properties.author = "Claire Dubois"
+    document.add_heading(title, level=1)
+    for paragraph in paragraphs:
+        document.add_paragraph(paragraph)
+    document.save(str(path))
+    return path
+
+
+def test_word_and_pdf_uploads_are_extracted_and_text_uploads_saved_as_they_are(
+    chat: WebChat, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "upload"
+    folder.mkdir()
+    title = "Zorblax Robotics ouvre une usine à Lyon"
+    word = _word_file(
+        folder / "zorblax.docx",
+        title,
+        [
+            "Zorblax Robotics, une start-up grenobloise qui fabrique des drones d’inspection sous-marine, "
+            "ouvrira sa première usine à Lyon en mars 2027.",
+            "L’usine produira 300 drones par an et emploiera 42 ingénieurs.",
+        ],
+    )
+    text = folder / "notes.txt"
+    text.write_text("Notes de lecture\n\nLe tramway de Quimperlé roulera en 2031.\n", encoding="utf-8")
+    uploads = [str(word), str(text)]
+    pdf = FORMATS / "seed-001.pdf"  # the second seed article, printed: already there
+    if pdf.is_file():
+        uploads.append(str(pdf))
+    extracted: list[list[str]] = []
+    add_uploads = chat.assistant.add_uploads
+
+    def recorded(files: Sequence[tuple[str, bytes]], **kwargs: Any) -> Any:
+        extracted.append([name for name, _ in files])
+        return add_uploads(files, **kwargs)
+
+    monkeypatch.setattr(chat.assistant, "add_uploads", recorded)
+    report, status, dropdown, files = chat.upload(uploads, "fr")
+    assert extracted == [[Path(u).name for u in uploads if not u.endswith(".txt")]], "one call, documents only"
+    assert "+ notes.txt — Notes de lecture" in report
+    assert (chat.articles_dir / "notes.txt").read_bytes() == text.read_bytes(), "a text upload is kept as it is"
+    added = next(line for line in report.splitlines() if line.startswith("+ ") and title in line)
+    name = added[2:].split(" — ")[0]
+    assert name.endswith(".txt") and name in status and (title, name) in dropdown.choices
+    if pdf.is_file():
+        assert f"= seed-001.pdf is the same article as {OTHER_SEED}" in report
+    assert sum(line.startswith("added ") for line in report.splitlines()) == 1, "one index update, said once"
+    assert "added 2" in report and files is None
+    passages = chat.assistant.retrieve("Combien de drones produira l'usine de Zorblax Robotics ?", 1)
+    assert passages[0].source == name
+    opened = chat.open_article(name, "fr")
+    assert "Claire Dubois" in opened and "Fichier d’origine : " in opened and "300 drones" in opened
+
+
+def test_a_document_that_cannot_be_read_is_reported(chat: WebChat, tmp_path: Path) -> None:
+    broken = tmp_path / "broken.pdf"
+    broken.write_bytes(b"%PDF-1.7 this is not a PDF at all")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        report, _, _, _ = chat.upload([str(broken)], "en")
+    assert report.startswith("✗ broken.pdf") and "added" not in report
+    assert any("broken.pdf" in str(w.message) for w in caught)

@@ -38,12 +38,13 @@ from assistant.answering.statements import (
 )
 from assistant.config import Settings
 from assistant.ingest.embedding import ArticleEmbedder
+from assistant.search.filters import ArticleFilter
 from assistant.types import Answer, Citation, Lang, Passage, Statement
 
 logger = logging.getLogger(__name__)
 
 History = Sequence[tuple[str, str]]
-Retrieve = Callable[[str, int], list[Passage]]
+Retrieve = Callable[[str, int, ArticleFilter | None], list[Passage]]
 
 _LANGUAGE_SURE = 0.75
 _FACT_SENTENCES = 2  # most checked sentences kept in the answer to a question about a fact
@@ -121,8 +122,10 @@ class Answerer:
         self.generator = generator
         self.sentence_vectors = SentenceVectors(embedder)
 
-    def stream(self, question: str, history: History | None = None) -> AnswerStream:
-        return AnswerStream(self._run(question, list(history or [])))
+    def stream(
+        self, question: str, history: History | None = None, limit: ArticleFilter | None = None
+    ) -> AnswerStream:
+        return AnswerStream(self._run(question, list(history or []), limit))
 
     def language_of(self, question: str, history: History) -> Lang:
         fallback: Lang = detect_language(history[-1][0]) if history else "en"
@@ -141,7 +144,7 @@ class Answerer:
         logger.info("follow-up %r understood as %r", question, rewritten)
         return rewritten
 
-    def _run(self, question: str, history: History) -> Iterator[AnswerUpdate]:
+    def _run(self, question: str, history: History, limit: ArticleFilter | None) -> Iterator[AnswerUpdate]:
         clock = _Clock()
         language = self.language_of(question, history)
         note = ""
@@ -155,7 +158,7 @@ class Answerer:
         # follow-up and new-topic questions: 3 of 11 right instead of 8, as the 1.5B model's rewrites often
         # leave the pronoun or change the question.)
         standalone = question
-        steps = self._attempt(question, question, language, note, explanation)
+        steps = self._attempt(question, question, language, note, explanation, limit=limit)
         attempt = yield from _relay(steps, clock)
         first = attempt
         if not attempt.said and history and self.settings.history_turns:
@@ -163,7 +166,7 @@ class Answerer:
             earlier = history[-1][0]
             explanation = explanation or asks_for_an_explanation(standalone)
             query = f"{standalone} {earlier}"
-            steps = self._attempt(standalone, query, language, note, explanation, earlier=earlier)
+            steps = self._attempt(standalone, query, language, note, explanation, limit=limit, earlier=earlier)
             attempt = yield from _relay(steps, clock)
             attempt.statements[:0] = first.statements
         answered = bool(attempt.said)
@@ -189,11 +192,19 @@ class Answerer:
         yield AnswerUpdate("done", tuple(attempt.read), text, tuple(answer.citations), answer)
 
     def _attempt(
-        self, question: str, query: str, language: Lang, note: str, explanation: bool, *, earlier: str = ""
+        self,
+        question: str,
+        query: str,
+        language: Lang,
+        note: str,
+        explanation: bool,
+        *,
+        limit: ArticleFilter | None,
+        earlier: str = "",
     ) -> Steps[AnswerUpdate, None, _Attempt]:
         """Retrieve with ``query``, let the model read and answer ``question`` (a follow-up of ``earlier`` when
         given), and keep the statements that the passages support; each kept statement is shown at once."""
-        passages = self.retrieve(query, self.settings.answer_passages)
+        passages = self.retrieve(query, self.settings.answer_passages, limit)
         gathered = gather_excerpts(passages, self.sentence_vectors, len(passages))
         excerpts = _still_in_articles(gathered, self.settings.seeds_dir)
         read = self._to_read(passages, explanation)
@@ -288,7 +299,7 @@ class Answerer:
         if not excerpts.quotes:
             return []
         best = rank_quotes(question, self.embedder.embed_query(question), excerpts.quotes, _CLOSEST)
-        return [Citation(n, q.source, q.text, q.start, q.end, q.title) for n, q in enumerate(best, start=1)]
+        return [_citation(n, q, (q.start, q.end, q.text), excerpts.blocks) for n, q in enumerate(best, start=1)]
 
 
 def _in_language_already(text: str, language: Lang) -> bool:
@@ -336,10 +347,17 @@ def _cite(quotes: Sequence[Quote], blocks: Sequence[Passage], citations: list[Ci
     for quote, start, end, text in spans:
         known = next((c for c in citations if (c.source, c.start, c.end) == (quote.source, start, end)), None)
         if known is None:
-            known = Citation(len(citations) + 1, quote.source, text, start, end, quote.title)
+            known = _citation(len(citations) + 1, quote, (start, end, text), blocks)
             citations.append(known)
         cited.append(known.number)
     return tuple(cited)
+
+
+def _citation(number: int, quote: Quote, span: tuple[int, int, str], blocks: Sequence[Passage]) -> Citation:
+    """A citation of ``span`` (start, end, text of the quote's article), with its article's date, site and link."""
+    block = blocks[quote.block] if quote.block < len(blocks) else None
+    described = (block.published, block.site, block.url) if block else ("", "", "")
+    return Citation(number, quote.source, span[2], span[0], span[1], quote.title, *described)
 
 
 def _still_in_articles(excerpts: Excerpts, seeds_dir: Path) -> Excerpts:

@@ -98,10 +98,17 @@ TRANSLATE_PROMPT = ChatPromptTemplate.from_messages(
 
 
 def _passages(passages: Sequence[Passage]) -> str:
-    """The passages as the model reads them: numbered, each under its article's title."""
+    """The passages as the model reads them: numbered, each under its article's title, with its site and date
+    when they are known (a question about last week, or two reports that disagree, need them)."""
     return "\n\n".join(
-        f"[{n}] {' '.join(p.title.split())}\n{' '.join(p.text.split())}" for n, p in enumerate(passages, start=1)
+        f"[{n}] {' '.join(p.title.split())}{_source_line(p)}\n{' '.join(p.text.split())}"
+        for n, p in enumerate(passages, start=1)
     )
+
+
+def _source_line(p: Passage) -> str:
+    known = [x for x in (p.site, p.published) if x]
+    return f" ({', '.join(known)})" if known else ""
 
 
 def answer_messages(

@@ -18,7 +18,7 @@ from assistant.ingest.embedding import ArticleEmbedder
 from assistant.ingest.lexical import LexicalIndex, lexical_path, sync_lexical
 from assistant.ingest.loader import FileStamp, load_articles
 from assistant.ingest.store import ArticleChunks, ArticleRecord, ChromaStore, IndexState, now_iso
-from assistant.types import Article, IndexReport
+from assistant.types import Article, IndexReport, Metadata
 
 logger = logging.getLogger(__name__)
 
@@ -155,7 +155,7 @@ def update_index(
             # An index written before the lexical index was kept on disk, or a deleted lexical file: filled here.
             sync_lexical(store, lexical, state)
             to_embed = sorted(added + updated)
-            restamped = {s: _stamped(old[s], loaded.stamps.get(s)) for s in unchanged}
+            restamped = {s: _described(_stamped(old[s], loaded.stamps.get(s)), loaded.meta.get(s)) for s in unchanged}
             if not to_embed and not removed:
                 if store.legacy_pointer or restamped != {s: old[s] for s in unchanged}:
                     # The pointer in today's form (small, read on every question), with the files' new stamps.
@@ -171,7 +171,7 @@ def update_index(
         records = _embed_articles(
             settings, store, embedder, lexical, collection=base.collection, to_embed=todo, progress=progress
         )
-        manifest |= {s: _stamped(r, loaded.stamps.get(s)) for s, r in records.items()}
+        manifest |= {s: _described(_stamped(r, loaded.stamps.get(s)), loaded.meta.get(s)) for s, r in records.items()}
 
         retired = [old[s].key for s in updated + removed] if not rebuild else []
         new_state = replace(base, articles=dict(sorted(manifest.items())), updated_at=now_iso(), pending=tuple(retired))
@@ -222,6 +222,12 @@ def _stamped(record: ArticleRecord, stamp: FileStamp | None) -> ArticleRecord:
     if stamp is None:
         return record
     return replace(record, size=stamp.size, mtime_ns=stamp.mtime_ns, text_key=stamp.text_key)
+
+
+def _described(record: ArticleRecord, meta: Metadata | None) -> ArticleRecord:
+    """The record with the article's date, site and link (changing them does not embed the article again)."""
+    meta = meta or Metadata()
+    return replace(record, published=meta.published, site=meta.site, url=meta.url)
 
 
 def _write_batch(store: ChromaStore, lexical: LexicalIndex, collection: str, batch: list[ArticleChunks]) -> None:

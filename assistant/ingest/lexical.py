@@ -189,8 +189,11 @@ class LexicalIndex:
         kept = [t for t in terms if found.get(t, 0) <= _COMMON_SHARE * chunks]
         return kept or [min(terms, key=lambda t: found.get(t, 0))]
 
-    def top(self, state: IndexState, query: str, n: int) -> list[tuple[StoredChunk, float]]:
-        """The ``n`` served chunks that best match ``query``, with their BM25 scores (best first)."""
+    def top(
+        self, state: IndexState, query: str, n: int, keys: frozenset[str] | None = None
+    ) -> list[tuple[StoredChunk, float]]:
+        """The ``n`` served chunks that best match ``query`` (of the articles ``keys`` only, when given), with
+        their BM25 scores (best first)."""
         terms = sorted(set(content_terms(query)))
         table = _table(state.collection)
         if not terms or not self._has_table(table):
@@ -198,7 +201,7 @@ class LexicalIndex:
         if state.chunk_count > _PRUNE_FROM_CHUNKS:
             terms = self._without_common(table, terms, state.chunk_count)
         match = " OR ".join(f'"{term}"' for term in terms)
-        served = state.served_keys
+        served = state.served_keys if keys is None else keys & state.served_keys
         want = 2 * n + 10
         while True:
             rows = (

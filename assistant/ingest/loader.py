@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from assistant.errors import BadInputError
-from assistant.types import Article, content_hash
+from assistant.ingest.catalog import read_all_metadata
+from assistant.types import Article, Metadata, content_hash
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +58,8 @@ class LoadedArticles:
     stamps: dict[str, FileStamp] = field(default_factory=dict)
     # Files whose stamp is the one given as known: not read.
     unchanged: dict[str, FileStamp] = field(default_factory=dict)
+    # The metadata kept beside the articles (read or unchanged) that have some: date, site, link.
+    meta: dict[str, Metadata] = field(default_factory=dict)
 
 
 def article_title(text: str) -> str:
@@ -190,6 +193,7 @@ def load_articles(
         if status.st_mtime_ns < now_ns - _RACY_NS:
             loaded.stamps[article.source] = FileStamp(status.st_size, status.st_mtime_ns, text_key)
     loaded.articles = sorted(articles, key=lambda a: a.source)
+    loaded.meta = read_all_metadata(folder, {a.source for a in articles} | set(loaded.unchanged))
     loaded.skipped.sort()  # in the order of the files (each message starts with its file's name)
     return loaded
 

@@ -40,6 +40,10 @@ class ArticleRecord:
     size: int = -1
     mtime_ns: int = -1
     text_key: str = ""
+    # From the article's metadata, when it has some: what filters and citations show.
+    published: str = ""
+    site: str = ""
+    url: str = ""
 
 
 @dataclass(frozen=True)
@@ -80,6 +84,7 @@ class IndexState:
                 "size": r.size,
                 "mtime_ns": r.mtime_ns,
                 "text_key": r.text_key,
+                **{k: v for k, v in (("published", r.published), ("site", r.site), ("url", r.url)) if v},
             }
             for s, r in self.articles.items()
         }
@@ -341,15 +346,26 @@ class ChromaStore:
                     if meta and text is not None:
                         yield _stored(cid, text, meta)
 
-    def nearest(self, state: IndexState, vector: Sequence[float], n: int) -> list[tuple[StoredChunk, float]]:
-        """The ``n`` served chunks nearest to ``vector``, with their cosine similarity."""
-        served = state.served_keys
+    def nearest(
+        self, state: IndexState, vector: Sequence[float], n: int, keys: frozenset[str] | None = None
+    ) -> list[tuple[StoredChunk, float]]:
+        """The ``n`` served chunks nearest to ``vector`` (of the articles ``keys`` only, when given), with
+        their cosine similarity."""
+        served = state.served_keys if keys is None else keys & state.served_keys
+        chunks = state.chunk_count
+        where = None
+        if keys is not None and served != state.served_keys:
+            chunks = sum(r.chunks for r in state.articles.values() if r.key in served)
+            where = {"article": {"$in": sorted(served)}}
         with self._reading():
             col = self._collection(state.collection)
             # Over-fetch: during an update, chunks of not-yet-served articles may rank among the nearest.
-            want = min(max(2 * n, n + 10), max(1, state.chunk_count))
+            want = min(max(2 * n, n + 10), max(1, chunks))
             found = col.query(
-                query_embeddings=[list(vector)], n_results=want, include=["documents", "metadatas", "distances"]
+                query_embeddings=[list(vector)],
+                n_results=want,
+                where=where,
+                include=["documents", "metadatas", "distances"],
             )
         hits = []
         rows = zip(found["ids"][0], found["documents"][0], found["metadatas"][0], found["distances"][0], strict=True)

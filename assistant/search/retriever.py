@@ -7,10 +7,11 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from assistant.config import Settings
-from assistant.errors import IndexMismatchError, IndexNotBuiltError
+from assistant.errors import BadInputError, IndexMismatchError, IndexNotBuiltError
 from assistant.ingest.embedding import ArticleEmbedder
 from assistant.ingest.lexical import LexicalIndex, lexical_path, sync_lexical
 from assistant.ingest.store import ChromaStore, IndexState
+from assistant.search.filters import ArticleFilter
 from assistant.search.fusion import reciprocal_rank_fusion
 from assistant.types import Passage
 
@@ -59,11 +60,15 @@ class HybridRetriever:
                 self._synced = state
         return self.lexical
 
-    def search(self, query: str, k: int = 5) -> list[Passage]:
-        """The ``k`` passages that best match ``query``, best first."""
+    def search(self, query: str, k: int = 5, limit: ArticleFilter | None = None) -> list[Passage]:
+        """The ``k`` passages that best match ``query``, best first; of the articles ``limit`` accepts.
+
+        Raises:
+            BadInputError: no article is accepted by ``limit``.
+        """
         state = self.current_state()
         for _ in range(_RETRIES):
-            passages = self._search(state, query, k)
+            passages = self._search(state, query, k, limit)
             # An update deletes what it retires only after switching the pointer: when the pointer has not
             # moved, nothing this search read from was deleted under it.
             now = self.current_state()
@@ -72,13 +77,21 @@ class HybridRetriever:
             state = now
         return passages
 
-    def _search(self, state: IndexState, query: str, k: int) -> list[Passage]:
+    def _search(self, state: IndexState, query: str, k: int, limit: ArticleFilter | None) -> list[Passage]:
         if not state.articles:
             return []
+        keys = None
+        if limit is not None and limit.active:
+            keys = frozenset(r.key for source, r in state.articles.items() if limit.accepts(source, r))
+            if not keys:
+                raise BadInputError(
+                    f"no article is {limit.describe()}; widen the dates or the sources "
+                    "(the sources are the sites and file names the citations show)"
+                )
         lexical = self._lexical_for(state)
         # SQLite and Chroma both search outside the GIL: the lexical search runs beside the dense one.
-        sparse_search = self._pool.submit(lexical.top, state, query, self.settings.sparse_candidates)
-        dense = self.store.nearest(state, self.embedder.embed_query(query), self.settings.dense_candidates)
+        sparse_search = self._pool.submit(lexical.top, state, query, self.settings.sparse_candidates, keys)
+        dense = self.store.nearest(state, self.embedder.embed_query(query), self.settings.dense_candidates, keys)
         sparse = sparse_search.result()
         by_id = {stored.id: stored for stored, _ in (*dense, *sparse)}
         fused = reciprocal_rank_fusion(
@@ -88,5 +101,7 @@ class HybridRetriever:
         for cid, score in fused[:k]:
             stored = by_id[cid]
             c = stored.chunk
-            passages.append(Passage(c.source, stored.title, c.text, c.start, c.end, score))
+            record = state.articles.get(c.source)
+            described = (record.published, record.site, record.url) if record else ("", "", "")
+            passages.append(Passage(c.source, stored.title, c.text, c.start, c.end, score, *described))
         return passages

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 import gradio as gr
-from gradio.events import api
+from gradio.events import Dependency, api
 
 from assistant.types import Lang
 from assistant.web import render
 from assistant.web.access import Accounts, exposure, signin_configured, uploads_shown
+from assistant.web.additions import UPLOAD_SUFFIXES
 from assistant.web.render import LABELS
 from assistant.web.ui import ASSISTANT_QUEUE, INDEX_QUEUE, WebChat, example_question, with_evaluated_hints
 
@@ -72,6 +74,7 @@ def build_demo(chat: WebChat) -> gr.Blocks:
                     with gr.Column(scale=1, min_width=140):
                         ask = gr.Button(labels["ask"], variant="primary", elem_id="ask")
                         clear = gr.Button(labels["clear"], elem_id="clear", variant="secondary")
+                filters = _filter_panel(labels)
                 # Drawn from the articles loaded, so filled on page load and after each index update.
                 examples = gr.Dataset(
                     components=[question],
@@ -87,22 +90,20 @@ def build_demo(chat: WebChat) -> gr.Blocks:
                     status = gr.HTML(elem_id="index-status")
                     open_article = gr.Dropdown(label=labels["open_article"], choices=[], elem_id="open-article")
                     update = gr.Button(labels["update"], elem_id="update-index")
-                    upload = gr.File(
-                        label=labels["upload"],
-                        file_count="multiple",
-                        file_types=[".txt", ".md"],
-                        type="filepath",
-                        elem_id="upload",
-                        visible=uploads_shown(chat.assistant.settings),  # the handler checks each upload too
-                    )
+                    adding = _addition_panel(labels, shown=uploads_shown(chat.assistant.settings))
                     result = gr.Textbox(label=labels["result"], interactive=False, lines=3, elem_id="result")
 
-        labelled = [question, ask, clear, open_article, update, upload, result]  # as ui.language_updates
+        labelled = [  # as ui.language_updates
+            *(question, ask, clear, open_article, update, adding.upload, result),
+            *(adding.link, adding.add_link, adding.refresh_feeds, filters.panel, filters.since, filters.until),
+            filters.sources,
+        ]
         answers = chat.answers_at_once  # the same limit on every answering event: a group takes the lowest given
         answer_outputs: list[Any] = [chatbot, turns, question, sources, language, *labelled]
+        asked: list[Any] = [question, turns, filters.since, filters.until, filters.sources]
         ask.click(
             chat.respond,
-            [question, turns],
+            asked,
             answer_outputs,
             api_name="chat",
             concurrency_id=ASSISTANT_QUEUE,
@@ -111,7 +112,7 @@ def build_demo(chat: WebChat) -> gr.Blocks:
         )
         question.submit(
             chat.respond,
-            [question, turns],
+            asked,
             answer_outputs,
             api_visibility="private",
             concurrency_id=ASSISTANT_QUEUE,
@@ -137,7 +138,7 @@ def build_demo(chat: WebChat) -> gr.Blocks:
             )
         open_article.select(
             chat.open_article,
-            [open_article],
+            [open_article, language],
             [article_view],
             api_visibility="private",
             concurrency_id=_READS,
@@ -152,14 +153,7 @@ def build_demo(chat: WebChat) -> gr.Blocks:
             concurrency_id=INDEX_QUEUE,
             concurrency_limit=1,
         )
-        uploaded = upload.upload(
-            chat.upload,
-            [upload, language],
-            [result, status, open_article, upload],
-            api_name="add_articles",
-            concurrency_id=INDEX_QUEUE,
-            concurrency_limit=1,
-        )
+        added = _addition_events(chat, adding, language, [result, status, open_article])
         loaded = demo.load(
             chat.refresh_status,
             [language],
@@ -168,11 +162,20 @@ def build_demo(chat: WebChat) -> gr.Blocks:
             concurrency_id=_READS,
             concurrency_limit=4,
         )
-        for collection_read in (loaded, updated, uploaded):  # whether or not the update went through
+        # After each, whether or not it went through: the examples and the sources follow the index.
+        for collection_read in (loaded, updated, *added):
             collection_read.then(
                 chat.refresh_examples,
                 None,
                 [examples],
+                api_visibility="private",
+                concurrency_id=_READS,
+                concurrency_limit=4,
+            )
+            collection_read.then(
+                chat.refresh_sources,
+                [filters.sources],
+                [filters.sources],
                 api_visibility="private",
                 concurrency_id=_READS,
                 concurrency_limit=4,
@@ -185,6 +188,88 @@ def build_demo(chat: WebChat) -> gr.Blocks:
         )
         demo.queue(default_concurrency_limit=1, max_size=QUEUE_MAX_SIZE)
     return demo
+
+
+@dataclass(frozen=True)
+class _Filters:
+    """What limits a question to some articles: dates and sources, in a panel closed at first."""
+
+    panel: gr.Accordion
+    since: gr.Textbox
+    until: gr.Textbox
+    sources: gr.Dropdown
+
+
+def _filter_panel(labels: dict[str, str]) -> _Filters:
+    with gr.Accordion(labels["filters"], open=False, elem_id="filters") as panel, gr.Row(equal_height=True):
+        # Empty by default, so that an API call of /chat may leave them out.
+        since = gr.Textbox(
+            "", label=labels["since"], placeholder=labels["date_placeholder"], elem_id="since", max_lines=1, scale=1
+        )
+        until = gr.Textbox(
+            "", label=labels["until"], placeholder=labels["date_placeholder"], elem_id="until", max_lines=1, scale=1
+        )
+        # The sites and articles of the index: filled on page load and after each index update.
+        sources = gr.Dropdown(
+            label=labels["filter_sources"],
+            choices=[],
+            value=[],
+            multiselect=True,
+            elem_id="source-filter",
+            scale=3,
+        )
+    return _Filters(panel, since, until, sources)
+
+
+@dataclass(frozen=True)
+class _Additions:
+    """What adds articles: the upload box, the link box and its button, the feeds' refresh button."""
+
+    upload: gr.File
+    link: gr.Textbox
+    add_link: gr.Button
+    refresh_feeds: gr.Button
+
+
+def _addition_panel(labels: dict[str, str], *, shown: bool) -> _Additions:
+    """The addition components, hidden when uploads are (the handlers check each addition too)."""
+    upload = gr.File(
+        label=labels["upload"],
+        file_count="multiple",
+        file_types=list(UPLOAD_SUFFIXES),
+        type="filepath",
+        elem_id="upload",
+        visible=shown,
+    )
+    with gr.Row(equal_height=True, visible=shown):
+        link = gr.Textbox(
+            label=labels["link"],
+            placeholder=labels["link_placeholder"],
+            elem_id="link",
+            max_lines=1,
+            scale=4,
+            visible=shown,
+        )
+        add_link = gr.Button(labels["add_link"], elem_id="add-link", scale=1, min_width=90, visible=shown)
+    refresh_feeds = gr.Button(labels["refresh_feeds"], elem_id="refresh-feeds", visible=shown)
+    return _Additions(upload, link, add_link, refresh_feeds)
+
+
+def _addition_events(chat: WebChat, adding: _Additions, language: gr.State, outputs: list[Any]) -> list[Dependency]:
+    """The events that add articles: the upload, the link (its button and Enter), the feeds' refresh; they
+    update ``outputs`` (result, status, article list) one at a time, in the index group."""
+    queued: dict[str, Any] = {"concurrency_id": INDEX_QUEUE, "concurrency_limit": 1}
+    uploaded = adding.upload.upload(
+        chat.upload, [adding.upload, language], [*outputs, adding.upload], api_name="add_articles", **queued
+    )
+    linked = adding.add_link.click(
+        chat.add_link, [adding.link, language], [*outputs, adding.link], api_name="add_link", **queued
+    )
+    submitted = adding.link.submit(
+        chat.add_link, [adding.link, language], [*outputs, adding.link], api_visibility="private", **queued
+    )
+    refreshed = adding.refresh_feeds.click(chat.refresh_feeds, [language], outputs, api_name="refresh_feeds", **queued)
+    return [uploaded, linked, submitted, refreshed]
 
 
 def serve(demo: gr.Blocks, chat: WebChat, host: str, port: int, *, accounts: Accounts | None) -> None:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
 
 from assistant.api import IndexStatus
-from assistant.types import Answer, Citation, Lang, Passage
+from assistant.types import Answer, Citation, Lang, Metadata, Passage
 
 logger = logging.getLogger(__name__)
 
@@ -37,8 +38,21 @@ LABELS: dict[Lang, dict[str, str]] = {
         "updated": "Last update",
         "no_index": "No index yet: press “Update the index”.",
         "update": "Update the index",
-        "upload": "Add .txt or .md articles",
+        "upload": "Add articles: .txt, .md, .html, .pdf, .docx or RSS/Atom feeds",
+        "link": "Add a web page or feed by its link",
+        "link_placeholder": "https://…",
+        "add_link": "Add",
+        "refresh_feeds": "Refresh feeds",
         "result": "Result",
+        "filters": "Limit the question to some articles",
+        "since": "From",
+        "until": "To",
+        "date_placeholder": "YYYY-MM-DD",
+        "filter_sources": "Sources (sites or articles; all when empty)",
+        "published": "Published",
+        "author": "By",
+        "original": "Original page:",
+        "original_file": "Original file:",
         "changed": "This article changed since it was indexed: the quote is not at its place any more. "
         "Update the index.",
         "missing": "This article is not in the articles folder any more.",
@@ -69,8 +83,21 @@ LABELS: dict[Lang, dict[str, str]] = {
         "updated": "Dernière mise à jour",
         "no_index": "Pas encore d’index : cliquez sur « Mettre à jour l’index ».",
         "update": "Mettre à jour l’index",
-        "upload": "Ajouter des articles .txt ou .md",
+        "upload": "Ajouter des articles : .txt, .md, .html, .pdf, .docx ou flux RSS/Atom",
+        "link": "Ajouter une page web ou un flux par son lien",
+        "link_placeholder": "https://…",
+        "add_link": "Ajouter",
+        "refresh_feeds": "Actualiser les flux",
         "result": "Résultat",
+        "filters": "Limiter la question à certains articles",
+        "since": "Du",
+        "until": "Au",
+        "date_placeholder": "AAAA-MM-JJ",
+        "filter_sources": "Sources (sites ou articles ; toutes si vide)",
+        "published": "Publié le",
+        "author": "Par",
+        "original": "Page d’origine :",
+        "original_file": "Fichier d’origine :",
         "changed": "Cet article a changé depuis son indexation : la citation n’est plus à sa place. "
         "Mettez l’index à jour.",
         "missing": "Cet article n’est plus dans le dossier des articles.",
@@ -79,6 +106,8 @@ LABELS: dict[Lang, dict[str, str]] = {
 }
 
 _QUOTE_PREVIEW = 90
+# A link the viewer may make clickable: http or https, a host, nothing that could end the attribute or hide a scheme.
+_WEB_LINK = re.compile(r"https?://[^\s\"'<>\\`]+", re.IGNORECASE)
 
 
 def text_html(text: str) -> str:
@@ -106,8 +135,12 @@ def reading_html(sources: Sequence[Passage], note: str, language: Lang) -> str:
     body = f'<div class="reading-status">{escape(status)}</div>'
     if note:
         body = f"{text_html(note)}{body}"
-    titles = list(dict.fromkeys(p.title or p.source for p in sources))  # each article once, in reading order
-    items = "".join(f'<li><span class="source-title">{escape(title)}</span></li>' for title in titles)
+    # Each article once, in reading order.
+    articles = {p.source: (p.title or p.source, source_details(p.site, p.published)) for p in sources}
+    items = "".join(
+        f'<li><span class="source-title">{escape(title)}</span>{_details_span(details)}</li>'
+        for title, details in articles.values()
+    )
     if items:
         body += f'<ul class="reading-list">{items}</ul>'
     return f'<div class="answer pending reading" lang="{language}">{body}</div>'
@@ -130,16 +163,28 @@ def listed_citations(answer: Answer) -> list[Citation]:
 def _quotes_html(citations: Sequence[Citation], heading: str, kind: str) -> str:
     items = "".join(
         f'<li value="{c.number}"><span class="source-title">{escape(c.title or c.source)}</span>'
+        f"{_details_span(source_details(c.site, c.published))}"
         f' <span class="source-quote">« {escape(c.quote)} »</span></li>'
         for c in citations
     )
     return f'<div class="{kind}"><div class="sources-heading">{escape(heading)}</div><ol>{items}</ol></div>'
 
 
+def source_details(site: str, published: str) -> str:
+    """Where and when an article was published, as far as known: "Le Monde · 2025-06-12"; "" when unknown."""
+    return " · ".join(part for part in (site.strip(), published.strip()[:10]) if part)
+
+
+def _details_span(details: str) -> str:
+    return f' <span class="source-meta">{escape(details)}</span>' if details else ""
+
+
 def citation_label(citation: Citation) -> str:
-    """One line for a source: its number, its article's title and the start of the quote."""
+    """One line for a source: its number, its article's title, site and date, and the start of the quote."""
     quote = citation.quote if len(citation.quote) <= _QUOTE_PREVIEW else citation.quote[:_QUOTE_PREVIEW] + "…"
-    return f"[{citation.number}] {citation.title or citation.source} — « {quote} »"
+    details = source_details(citation.site, citation.published)
+    title = f"{citation.title or citation.source} ({details})" if details else citation.title or citation.source
+    return f"[{citation.number}] {title} — « {quote} »"
 
 
 @dataclass(frozen=True)
@@ -151,10 +196,18 @@ class ArticleView:
 
 
 def article_html(
-    title: str, source: str, text: str, span: tuple[int, int] | None = None, note: str = ""
+    title: str,
+    source: str,
+    text: str,
+    span: tuple[int, int] | None = None,
+    note: str = "",
+    *,
+    about: str = "",
 ) -> ArticleView:
-    """The whole article as escaped text, the ``span`` [start, end) inside a ``<mark>``."""
+    """The whole article as escaped text, the ``span`` [start, end) inside a ``<mark>``; ``about`` is the HTML of
+    its date, author, site and original (``about_html``)."""
     header = f'<div class="article-title">{escape(title)}</div><div class="article-source">{escape(source)}</div>'
+    header += about
     if note:
         header += f'<div class="article-note">{escape(note)}</div>'
     if span is None:
@@ -166,6 +219,35 @@ def article_html(
             f'{escape(text[:start])}<mark id="cited-passage" class="cited">{escape(marked)}</mark>{escape(text[end:])}'
         )
     return ArticleView(f'<div class="article">{header}<div class="article-text">{body}</div></div>', marked)
+
+
+def about_html(meta: Metadata, original_file: str, language: Lang) -> str:
+    """An article's date, author and site, and its original: a link to its page (http and https links only),
+    else the name of the file it was extracted from; "" when nothing is known."""
+    labels = LABELS[language]
+    facts = [
+        (labels["published"], meta.published[:10]),
+        (labels["author"], meta.author),
+        ("", meta.site),
+    ]
+    shown = " · ".join(
+        f"{escape(label)} {escape(value)}" if label else escape(value) for label, value in facts if value
+    )
+    parts = [f'<div class="article-meta">{shown}</div>'] if shown else []
+    url = meta.url.strip()
+    if url and is_web_link(url):
+        link = f'<a href="{escape(url)}" target="_blank" rel="noopener noreferrer">{escape(url)}</a>'
+        parts.append(f'<div class="article-original">{escape(labels["original"])} {link}</div>')
+    elif url:  # not a web link (javascript:, file:): shown as text, never followed
+        parts.append(f'<div class="article-original">{escape(labels["original"])} {escape(url)}</div>')
+    elif original_file:
+        parts.append(f'<div class="article-original">{escape(labels["original_file"])} {escape(original_file)}</div>')
+    return "".join(parts)
+
+
+def is_web_link(url: str) -> bool:
+    """Whether ``url`` is a plain http(s) link, safe as an ``href``: no script, no space, no quote."""
+    return _WEB_LINK.fullmatch(url) is not None
 
 
 def hint_html(message: str) -> str:
@@ -206,6 +288,9 @@ CSS = """
 .article-source, .article-list-file {
   color: var(--body-text-color-subdued); font-family: var(--font-mono); font-size: .85em;
 }
+.source-meta, .article-meta { color: var(--body-text-color-subdued); font-size: .92em; }
+.source-meta { white-space: nowrap; }
+.article-original { font-size: .9em; word-break: break-all; }
 .article-note { color: var(--error-text-color); margin: .4em 0; }
 .article-text { white-space: pre-wrap; max-height: 65vh; overflow-y: auto; margin-top: .6em; line-height: 1.5; }
 .article-text mark.cited { background: #ffe066; color: #000; padding: 0 .1em; }

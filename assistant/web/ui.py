@@ -15,13 +15,14 @@ import gradio as gr
 
 from assistant.answering.language import detect_language
 from assistant.api import Assistant, IndexStatus
-from assistant.config import Settings
 from assistant.errors import AssistantError, IndexNotBuiltError
+from assistant.ingest.catalog import original_of, read_metadata
 from assistant.types import Answer, IndexReport, Lang
-from assistant.uploads import SavedArticle, read_upload, save_article
 from assistant.web import render
-from assistant.web.access import may_upload, signin_configured
+from assistant.web.access import may_upload
+from assistant.web.additions import ArticleAdditions, upload_refusal
 from assistant.web.examples import example_questions
+from assistant.web.filters import question_filter, source_choices
 from assistant.web.render import LABELS
 
 logger = logging.getLogger(__name__)
@@ -70,6 +71,7 @@ class WebChat:
 
     def __init__(self, assistant: Assistant) -> None:
         self.assistant = assistant
+        self.additions = ArticleAdditions(assistant)
 
     @property
     def articles_dir(self) -> Path:
@@ -101,14 +103,25 @@ class WebChat:
         thread.start()
         return thread
 
-    def respond(self, question: str, turns: list[Turn]) -> Iterator[tuple[Any, ...]]:
+    def respond(
+        self,
+        question: str,
+        turns: list[Turn],
+        since: str | None = "",
+        until: str | None = "",
+        sources: list[str] | None = None,
+    ) -> Iterator[tuple[Any, ...]]:
         """Stream the answer to ``question`` into the chat: at once the question and a placeholder; as soon as
         the passages are found, what the model reads; then each statement as soon as it is checked.
+
+        ``since``, ``until`` (``YYYY-MM-DD``, blank for none) and ``sources`` (sites or article file names) limit
+        the articles it is answered from; a bad date is an error before anything changes in the chat.
 
         Yields (chat messages, turns, question box, sources, UI language, *labelled components).
         """
         try:
-            stream = self.assistant.stream(question or "", [(q, a.text) for q, a in turns])
+            limit = question_filter(since, until, sources)
+            stream = self.assistant.stream(question or "", [(q, a.text) for q, a in turns], limit)
         except Exception as err:
             raise user_error(err) from err
         shown = conversation(turns)
@@ -173,21 +186,27 @@ class WebChat:
             found = text.find(citation.quote)
             span = (found, found + len(citation.quote)) if found >= 0 else None
             note = labels["changed"]
-        view = render.article_html(citation.title or citation.source, citation.source, text, span, note)
+        about = self._about(citation.source, answer.language)
+        view = render.article_html(citation.title or citation.source, citation.source, text, span, note, about=about)
         return view.html, gr.Tabs(selected="article")
 
-    def open_article(self, source: str | None) -> Any:
+    def open_article(self, source: str | None, language: Lang = "en") -> Any:
         """Open an article of the list in the side panel, nothing highlighted."""
         if not source:
             return gr.skip()
-        path = self.articles_dir / Path(source).name
+        name = Path(source).name
         try:
-            text = path.read_text(encoding="utf-8")
+            text = (self.articles_dir / name).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as err:
             raise gr.Error(escape(f"{source} cannot be read; update the index"), print_exception=False) from err
         titles = self._status()
         title = titles.articles.get(source, source) if titles else source
-        return render.article_html(title, source, text).html
+        return render.article_html(title, source, text, about=self._about(name, language)).html
+
+    def _about(self, name: str, language: Lang) -> str:
+        """The HTML of an article's date, author, site and original, from what the folder keeps beside it."""
+        original = original_of(self.articles_dir, name)
+        return render.about_html(read_metadata(self.articles_dir, name), original.name if original else "", language)
 
     def refresh_status(self, language: Lang) -> tuple[str, Any]:
         """The index status and the list of articles to open."""
@@ -204,6 +223,16 @@ class WebChat:
         questions = example_questions(articles)
         return gr.Dataset(samples=[[q] for q in questions], visible=bool(questions))
 
+    def refresh_sources(self, chosen: list[str] | None) -> Any:
+        """The sites and articles a question may be limited to, those still in the index kept chosen."""
+        try:
+            records = self.assistant.retriever.current_state().articles
+        except AssistantError:  # no index, or one of another model: the status panel says so
+            records = {}
+        choices = source_choices({name: (r.title, r.site) for name, r in records.items()})
+        values = {value for _, value in choices}
+        return gr.Dropdown(choices=choices, value=[c for c in chosen or [] if c in values], multiselect=True)
+
     def update_index(self, language: Lang, progress: gr.Progress = _PROGRESS) -> tuple[str, str, Any]:
         """Embed new and changed articles, drop removed ones; returns (report, status, article list)."""
         report = self._index(progress)
@@ -216,43 +245,66 @@ class WebChat:
         request: gr.Request | None = None,
         progress: gr.Progress = _PROGRESS,
     ) -> tuple[str, str, Any, Any]:
-        """Save uploaded articles into the articles folder, then index them; returns (report, status, list, files).
+        """Add uploaded articles, then index them; returns (report, status, list, files).
 
-        Refused, whatever the page shows, when ``settings.uploads`` does not let this request's user upload.
+        A .txt or .md file is saved as it is; a page, PDF, Word file or feed is extracted into an article (with
+        its date, site and author). Refused, whatever the page shows, when ``settings.uploads`` does not let
+        this request's user upload.
         """
-        settings = self.assistant.settings
-        user = request.username if request is not None else None
-        if not may_upload(settings, user):
-            logger.warning("upload refused (ASSISTANT_UPLOADS=%s, user %r)", settings.uploads, user)
-            raise gr.Error(escape(_upload_refusal(settings, language)), print_exception=False)
-        limit = settings.max_upload_bytes
-        lines: list[str] = []
-        saved: list[SavedArticle] = []
-        for name in paths or []:
-            path = Path(name)
-            try:
-                saved.append(save_article(read_upload(path, limit), path.name, self.articles_dir, limit))
-            except AssistantError as err:
-                gr.Warning(escape(str(err)))
-                lines.append(f"✗ {err}")
-        for article in saved:
-            if not article.created:
-                lines.append(f"= {article.name}: {_said(language, 'already there', 'déjà présent')}")
-            elif article.renamed_from:
-                other = _said(
-                    language, "another article has that name; saved as", "un autre article a ce nom ; enregistré sous"
-                )
-                lines.append(f"+ {article.renamed_from}: {other} {article.name} — {article.title}")
-            else:
-                lines.append(f"+ {article.name} — {article.title}")
-        if saved:
-            lines.append(self._index(progress).summary())
+        self._check_may_add(request, language, "upload")
+        try:
+            lines = self.additions.upload(paths or [], language, _reporter(progress))
+        except Exception as err:
+            raise user_error(err) from err
         return "\n".join(lines), *self.refresh_status(language), None
 
-    def ask(self, question: str, history: list[list[str]] | None = None) -> dict[str, Any]:
-        """Answer ``question`` (with the conversation so far as [question, answer] pairs): the Answer as JSON."""
+    def add_link(
+        self,
+        link: str | None,
+        language: Lang,
+        request: gr.Request | None = None,
+        progress: gr.Progress = _PROGRESS,
+    ) -> tuple[str, str, Any, Any]:
+        """Add the web page or feed at ``link``, then index it; returns (report, status, list, link box).
+
+        Allowed to whoever may upload. The link may reach loopback and private addresses only when
+        ``settings.fetch_private`` is set. The link box is emptied when the link gave an article, kept to
+        correct it otherwise.
+        """
+        self._check_may_add(request, language, "link")
         try:
-            answer = self.assistant.ask(question, [(str(q), str(a)) for q, a in history or []])
+            lines, done = self.additions.link(link, language, _reporter(progress))
+        except Exception as err:
+            raise user_error(err) from err
+        return "\n".join(lines), *self.refresh_status(language), "" if done else gr.skip()
+
+    def refresh_feeds(
+        self, language: Lang, request: gr.Request | None = None, progress: gr.Progress = _PROGRESS
+    ) -> tuple[str, str, Any]:
+        """Add the new entries of every feed added before, then index them; returns (report, status, list)."""
+        self._check_may_add(request, language, "feed refresh")
+        try:
+            lines = self.additions.feeds(language, _reporter(progress))
+        except Exception as err:
+            raise user_error(err) from err
+        return "\n".join(lines), *self.refresh_status(language)
+
+    def ask(
+        self,
+        question: str,
+        history: list[list[str]] | None = None,
+        since: str = "",
+        until: str = "",
+        sources: list[str] | None = None,
+    ) -> dict[str, Any]:
+        """Answer ``question`` (with the conversation so far as [question, answer] pairs): the Answer as JSON.
+
+        ``since`` and ``until`` (``YYYY-MM-DD``) and ``sources`` (sites or article file names) limit the articles
+        it is answered from.
+        """
+        try:
+            limit = question_filter(since, until, sources)
+            answer = self.assistant.ask(question, [(str(q), str(a)) for q, a in history or []], limit)
         except Exception as err:
             raise user_error(err) from err
         return dataclasses.asdict(answer)
@@ -267,16 +319,22 @@ class WebChat:
             return None
 
     def _index(self, progress: gr.Progress) -> IndexReport:
-        def report(done: int, total: int, article: str) -> None:
-            progress((done, total), desc=article, unit="articles")
-
         try:
-            result = self.assistant.index(progress=report)
+            result = self.assistant.index(progress=_reporter(progress))
         except Exception as err:
             raise user_error(err) from err
         for message in result.skipped:
             gr.Warning(escape(message))
         return result
+
+    def _check_may_add(self, request: gr.Request | None, language: Lang, what: str) -> None:
+        """Refuse, whatever the page shows, an addition (``what``: upload, link...) by a user whom
+        ``settings.uploads`` does not let upload."""
+        settings = self.assistant.settings
+        user = request.username if request is not None else None
+        if not may_upload(settings, user):
+            logger.warning("%s refused (ASSISTANT_UPLOADS=%s, user %r)", what, settings.uploads, user)
+            raise gr.Error(escape(upload_refusal(settings, language)), print_exception=False)
 
 
 def example_question(sample: list[str] | None) -> Any:
@@ -284,32 +342,36 @@ def example_question(sample: list[str] | None) -> Any:
     return sample[0] if sample else gr.skip()
 
 
+def _reporter(progress: gr.Progress) -> Callable[[int, int, str], None]:
+    """The indexing progress callback that moves Gradio's progress bar."""
+
+    def report(done: int, total: int, article: str) -> None:
+        progress((done, total), desc=article, unit="articles")
+
+    return report
+
+
 def _assistant_message(content: str) -> Message:
     return {"role": "assistant", "content": content}
 
 
-def _said(language: Lang, english: str, french: str) -> str:
-    return french if language == "fr" else english
-
-
-def _upload_refusal(settings: Settings, language: Lang) -> str:
-    if settings.uploads == "off":
-        return _said(
-            language,
-            "Uploads are turned off on this server: ask whoever runs it to add the articles.",
-            "Les envois sont désactivés sur ce serveur : demandez à qui le gère d’ajouter les articles.",
-        )
-    if not signin_configured(settings):
-        return _said(
-            language,
-            "Only signed-in users may upload articles, and this server has no sign-in.",
-            "Seuls les utilisateurs connectés peuvent envoyer des articles, et ce serveur n’a pas de connexion.",
-        )
-    return _said(language, "Sign in to upload articles.", "Connectez-vous pour envoyer des articles.")
-
-
 # The components whose labels follow the language of the last question, in this order.
-_LABELLED = ("question", "ask", "clear", "open_article", "update", "upload", "result")
+_LABELLED = (
+    "question",
+    "ask",
+    "clear",
+    "open_article",
+    "update",
+    "upload",
+    "result",
+    "link",
+    "add_link",
+    "refresh_feeds",
+    "filters",
+    "since",
+    "until",
+    "filter_sources",
+)
 
 
 def language_updates(language: Lang) -> list[Any]:
@@ -323,6 +385,13 @@ def language_updates(language: Lang) -> list[Any]:
         gr.Button(value=labels["update"]),
         gr.File(label=labels["upload"]),
         gr.Textbox(label=labels["result"]),
+        gr.Textbox(label=labels["link"], placeholder=labels["link_placeholder"]),
+        gr.Button(value=labels["add_link"]),
+        gr.Button(value=labels["refresh_feeds"]),
+        gr.Accordion(label=labels["filters"]),
+        gr.Textbox(label=labels["since"], placeholder=labels["date_placeholder"]),
+        gr.Textbox(label=labels["until"], placeholder=labels["date_placeholder"]),
+        gr.Dropdown(label=labels["filter_sources"]),
     ]
 
 
