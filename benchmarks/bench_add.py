@@ -32,11 +32,12 @@ PDF = ROOT / "tests" / "data" / "formats" / "long-20-pages.pdf"
 
 
 def _fresh(work: Path, embedder: object) -> Assistant:
-    folder = work / "articles"
-    shutil.rmtree(folder, ignore_errors=True)
-    shutil.rmtree(work / "index", ignore_errors=True)
+    # A new folder and index each time: Chroma keeps a client per path for the life of the process.
+    run = len(list(work.iterdir()))
+    folder = work / f"run-{run}" / "articles"
     shutil.copytree(ROOT / "seeds", folder)
-    assistant = Assistant(Settings(seeds_dir=folder, index_dir=work / "index"), embedder=embedder)  # type: ignore[arg-type]
+    settings = Settings(seeds_dir=folder, index_dir=work / f"run-{run}" / "index")
+    assistant = Assistant(settings, embedder=embedder)  # type: ignore[arg-type]
     assistant.index()
     return assistant
 
