@@ -20,7 +20,10 @@ from pathlib import Path
 from results import save_result
 
 from assistant import Assistant, Settings
+from assistant.ingest.chunking import chunk_article
 from assistant.ingest.embedding import make_embedder
+from assistant.ingest.formats.pdf import extract_pdf
+from assistant.types import Article
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -52,6 +55,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp, local_site() as site:
         work = Path(tmp)
         pdf_runs, link_runs, link_index_runs, feed_runs = [], [], [], []
+        pdf_extract_runs: list[float] = []
+        pdf_embed_runs: list[float] = []
         for _ in range(args.repeat):
             assistant = _fresh(work, embedder)
             started = time.perf_counter()
@@ -61,6 +66,24 @@ def main() -> None:
             pdf_runs.append(time.perf_counter() - started)
             assert any(p.source == report.added[0].name for p in assistant.retrieve("Scale AI", k=50))
             figures["pdf_chunks"] = assistant.retriever.current_state().articles[report.added[0].name].chunks
+            started = time.perf_counter()
+            extract_pdf(PDF.read_bytes(), PDF.name)
+            pdf_extract_runs.append(time.perf_counter() - started)
+            texts = [
+                c.text
+                for c in chunk_article(
+                    Article(
+                        "pdf",
+                        "",
+                        assistant.settings.seeds_dir.joinpath(report.added[0].name).read_text(encoding="utf-8"),
+                    ),
+                    40,
+                    120,
+                )
+            ]
+            started = time.perf_counter()
+            embedder.embed_documents(texts)
+            pdf_embed_runs.append(time.perf_counter() - started)
             del found
 
             assistant = _fresh(work, embedder)
@@ -86,6 +109,8 @@ def main() -> None:
             assert not report.added and indexed is None and len(site.requests) == calls + 1
     figures |= {
         "pdf_20_pages_added_and_searchable_s": round(statistics.median(pdf_runs), 2),
+        "pdf_text_extraction_s": round(statistics.median(pdf_extract_runs), 2),
+        "pdf_chunks_embedding_alone_s": round(statistics.median(pdf_embed_runs), 2),
         "link_fetched_extracted_indexed_s": round(statistics.median(link_runs), 2),
         "link_index_update_s": round(statistics.median(link_index_runs), 2),
         "link_beyond_index_update_s": round(statistics.median(link_runs) - statistics.median(link_index_runs), 2),
