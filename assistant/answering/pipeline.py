@@ -122,9 +122,7 @@ class Answerer:
         self.generator = generator
         self.sentence_vectors = SentenceVectors(embedder)
 
-    def stream(
-        self, question: str, history: History | None = None, limit: ArticleFilter | None = None
-    ) -> AnswerStream:
+    def stream(self, question: str, history: History | None = None, limit: ArticleFilter | None = None) -> AnswerStream:
         return AnswerStream(self._run(question, list(history or []), limit))
 
     def language_of(self, question: str, history: History) -> Lang:
