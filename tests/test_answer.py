@@ -485,3 +485,53 @@ def test_statements_to_translate_wait_until_the_model_has_written_the_answer(
     assert generator.last_user_message(0).endswith(
         "Answer in French, in one to three sentences taken from the passages:"
     ), "written in the passages' language"
+
+
+@pytest.mark.parametrize(
+    ("question", "replies", "answered"),
+    [
+        # Google's 150 million dollars are not a share price: "valeur" and "stock" are in no sentence, and the figure's
+        # "millions" and "dollars" do not make up for them.
+        (
+            "What is Scale AI's share price?",
+            ["La valeur du stock de Scale AI est de 150 millions de dollars"],
+            False,
+        ),
+        (
+            "How much of Scale AI's revenue comes from Google?",
+            ["Environ 150 millions de dollars du seul Google", "About 150 million dollars from Google alone"],
+            True,
+        ),
+        # The words the answer takes from the question must be in the sentence as well: 29 milliards de dollars is
+        # what the whole company is valued at.
+        (
+            "Quelle est la valeur de l'action de Scale AI ?",
+            ["La valeur de l'action de Scale AI est de 29 milliards de dollars"],
+            False,
+        ),
+        (
+            "Quelle est la valorisation de Scale AI ?",
+            ["La valorisation de Scale AI est de 29 milliards de dollars"],
+            True,
+        ),
+        # Handshake is in the articles, but not in the sentence naming Manu Sharma, CEO of Labelbox.
+        ("Qui est le PDG de Handshake ?", ["Manu Sharma est le PDG de Handshake"], False),
+        ("Qui est le PDG de Labelbox ?", ["Manu Sharma est le PDG de Labelbox"], True),
+    ],
+    ids=["share price", "Google's share", "share value", "valuation", "Handshake", "Labelbox"],
+)
+def test_an_answer_is_refused_when_its_sentence_tells_of_something_else(
+    assistant: Assistant,
+    generator: QueuedGenerator,
+    question: str,
+    replies: list[str],
+    answered: bool,
+) -> None:
+    generator.answers.extend(replies)  # the answer, then its translation when it is kept
+    answer = assistant.ask(question)
+    assert answer.answered is answered, answer.text
+    if answered:
+        assert answer.citations and answer.text.startswith(replies[-1])
+    else:
+        assert (answer.text, answer.citations) == (DONT_KNOW[answer.language], [])
+        assert [s.failed for s in answer.statements] == [("unsupported",)]

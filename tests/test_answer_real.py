@@ -51,20 +51,14 @@ def test_english_question_on_french_articles_gets_an_english_answer(real: Assist
     _check_citations(answer, real.settings.seeds_dir)
 
 
-_UNSUPPORTED_LINK = pytest.mark.xfail(
-    strict=True,
-    reason="product bug of the third answer stage: a statement that repeats the question's words is checked on its "
-    "other words only. 'La valeur de l'action de Scale AI est de 150 millions de dollars' passes on 'millions' and "
-    "'dollars' (half its new words); 'Manu Sharma est le PDG de Handshake' passes on the sentence naming Manu "
-    "Sharma, CEO of Labelbox, since the question's names are not asked of the supporting sentence",
-)
-
-
 @pytest.mark.parametrize(
     ("question", "language"),
     [
-        pytest.param("What is Scale AI's share price?", "en", marks=_UNSUPPORTED_LINK),
-        pytest.param("Qui est le PDG de Handshake ?", "fr", marks=_UNSUPPORTED_LINK),
+        # The model answers both from a sentence about something else ("La valeur du stock de Scale AI est de 150
+        # millions de dollars" from Google's share of the revenue; "Manu Sharma est le PDG de Handshake" from the
+        # sentence naming him CEO of Labelbox): the sentence check must refuse them.
+        ("What is Scale AI's share price?", "en"),
+        ("Qui est le PDG de Handshake ?", "fr"),
         ("What will the weather be in Paris tomorrow?", "en"),
     ],
 )

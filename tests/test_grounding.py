@@ -16,6 +16,7 @@ from assistant.answering.grounding import (
     missing_from_passages,
     names,
     numbers,
+    statement_terms,
     word_set,
 )
 from assistant.config import Settings
@@ -244,3 +245,73 @@ def test_a_name_of_the_answer_may_be_in_the_title_the_sentence_was_read_under() 
 )
 def test_a_figure_is_shown_as_the_sentence_writes_it(answer: str, sentence: str, language: str, shown: str) -> None:
     assert figures_as_written(answer, sentence, language) == shown  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("answer", "left"),
+    [
+        ("Environ 870 millions de dollars pour 2024", set()),
+        ("About $14.3bn", set()),
+        ("49 % du capital", {"capital"}),
+        ("Les dollars de Google", {"dollar", "googl"}),  # no figure: "dollars" is a word like any other
+    ],
+)
+def test_the_words_of_a_figure_are_the_figures_not_words_of_the_answer(answer: str, left: set[str]) -> None:
+    assert statement_terms(answer) == left
+
+
+_REVENUE = (
+    "Malgré les défis actuels, Scale AI prévoit des revenus d'environ 870 millions de dollars pour 2024, "
+    "dont environ 150 millions de dollars provenant du seul Google."
+)
+
+
+def test_the_scale_and_currency_of_a_figure_do_not_support_the_words_around_it() -> None:
+    # "millions" and "dollars" are the figure's: they no longer make half of the answer's words and let
+    # "valeur" and "stock", which the sentence does not hold, through.
+    grounding = Grounding(_quotes(_REVENUE), ["fr"])
+    question = "What is Scale AI's share price?"
+    stock = "La valeur du stock de Scale AI est de 150 millions de dollars"
+    assert grounding.support(stock, question, "fr", (1.0, 0.0)) is None
+    google = "Environ 150 millions de dollars provenant de Google"
+    assert grounding.support(google, "How much of it comes from Google?", "fr", (1.0, 0.0)) is not None
+
+
+def test_the_words_an_answer_repeats_from_the_question_must_be_in_the_sentence_too() -> None:
+    grounding = Grounding(_quotes(_REVENUE), ["fr"])
+    question = "Quelle est la valeur de l'action de Scale AI ?"
+    parroted = "La valeur de l'action de Scale AI est de 150 millions de dollars"
+    assert grounding.support(parroted, question, "fr", (1.0, 0.0)) is None
+    told = "Scale AI prévoit des revenus d'environ 870 millions de dollars"
+    assert grounding.support(told, "Quels revenus Scale AI prévoit-elle ?", "fr", (1.0, 0.0)) is not None
+
+
+def test_a_figure_in_another_currency_is_another_amount() -> None:
+    grounding = Grounding(_quotes(_REVENUE), ["fr"])
+    question = "Combien Google apporte-t-il ?"
+    assert grounding.support("150 millions d'euros", question, "fr", (1.0, 0.0)) is None
+    assert grounding.support("150 millions de dollars", question, "fr", (1.0, 0.0)) is not None
+    assert grounding.support("$150 million", question, "en", (1.0, 0.0)) is not None
+
+
+_SHARMA = "« Les clients génèrent des centaines de millions de nouveaux revenus », a noté Manu Sharma, PDG de Labelbox."
+_RIVALS = "Des concurrents tels que Labelbox et Handshake constatent une hausse de la demande."
+
+
+def test_a_name_the_answer_repeats_from_the_question_must_be_in_the_sentence() -> None:
+    # Handshake is in the articles, but not in the sentence that names Manu Sharma: he is Labelbox's CEO.
+    grounding = Grounding([*_quotes(_SHARMA), *_quotes(_RIVALS, source="b.txt")], ["fr", "fr"])
+    wrong = "Manu Sharma est le PDG de Handshake"
+    assert grounding.support(wrong, "Qui est le PDG de Handshake ?", "fr", (1.0, 0.0)) is None
+    right = grounding.support("Manu Sharma est le PDG de Labelbox", "Qui est le PDG de Labelbox ?", "fr", (1.0, 0.0))
+    assert right is not None and right.quotes == (0,)
+
+
+def test_a_name_of_the_question_may_be_missing_from_a_sentence_that_names_nothing_else() -> None:
+    # "la start-up" is Scale AI: a sentence that names nobody the answer does not may call it by another word.
+    sentence = "Les investisseurs historiques de la start-up, à l'instar d'Amazon et Nvidia, ont largement investi."
+    grounding = Grounding(_quotes(sentence), ["fr"])
+    question = "Qui sont les investisseurs historiques de Scale AI ?"
+    listed = "Les investisseurs historiques de Scale AI sont Amazon et Nvidia"
+    assert grounding.support(listed, question, "fr", (1.0, 0.0)) is not None
+    assert grounding.support(listed.replace("Nvidia", "Intel"), question, "fr", (1.0, 0.0)) is None

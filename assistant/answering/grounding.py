@@ -1,8 +1,9 @@
 """Check the model's short answer against the sentences it read, and find the sentence that supports it.
 
 The model's reply is never trusted: an answer stands only when one shown sentence (or two neighbouring ones)
-holds its figures with their scale, its names and most of its words. Across languages, where words are
-translated, the figures and names must still be there and the meaning close. An answer that no sentence
+holds its figures with their scale and unit, its names and most of its other words, those it repeats from the
+question as well as its own: what the question asks about must be what the sentence tells. Across languages, where
+words are translated, the figures and names must still be there and the meaning close. An answer that no sentence
 supports is turned into the refusal by the caller.
 """
 
@@ -31,7 +32,8 @@ _WORD = re.compile(r"[^\W_][\w\-.]*[^\W_]|[^\W_]")
 _POSSESSIVE = re.compile(r"['’]s\b")
 _SENTENCE_BREAK = re.compile(r"(?<=[.!?…])[\s»\"”’]*\s(?=\W*[A-ZÀ-Ý])")
 
-# Capitalised words that are not names: calendar words, languages and titles, written in either language.
+# Capitalised words that are not names: calendar words, languages and titles (a chief executive is the "CEO" of an
+# English sentence and the "PDG" of a French one), written in either language.
 _GENERIC = frozenset(
     fold(w)
     for w in [
@@ -42,6 +44,12 @@ _GENERIC = frozenset(
         "M",
         "Mme",
         "Dr",
+        "CEO",
+        "PDG",
+        "DG",
+        "CFO",
+        "CTO",
+        "COO",
         "January",
         "February",
         "March",
@@ -112,8 +120,31 @@ _SCALES = {
 }
 _SCALED = re.compile(r"(\d+(?:[.,]\d+)?)\s*(?:de\s+|d['’]\s*)?([^\W\d_]+)")
 _SCALED_FIGURE = re.compile(r"\d+(?:[.,]\d+)?\s*(?:de\s+|d['’]\s*)?(?:" + "|".join(_SCALES) + r")s?\b", re.IGNORECASE)
+# The units a figure is said in, as words, codes or symbols of either language.
+_UNITS = {
+    "dollar": r"\$|(?<![^\W\d_])(?:dollars?|usd)(?![^\W\d_])",
+    "euro": r"€|(?<![^\W\d_])(?:euros?|eur)(?![^\W\d_])",
+    "pound": r"£|(?<![^\W\d_])(?:pounds?|livres?\s+sterling|gbp)(?![^\W\d_])",
+    "yen": r"¥|(?<![^\W\d_])(?:yens?|jpy)(?![^\W\d_])",
+    "yuan": r"(?<![^\W\d_])(?:yuans?|renminbi|rmb|cny)(?![^\W\d_])",
+    "percent": r"%|(?<![^\W\d_])(?:pour\s*cent|percent|per\s+cent)(?![^\W\d_])",
+}
+_UNIT = {unit: re.compile(pattern, re.IGNORECASE) for unit, pattern in _UNITS.items()}
+# A figure with the words that belong to it ("about $14.3bn", "environ 870 millions de dollars", "49 %"): they say
+# how much, and are compared as the figure is (its value, its scale, its unit), never as words a sentence must hold.
+_OF = r"\s*(?:de\s+|d['’]\s*)?"
+_ABOUT = (
+    r"(?:(?<![^\W\d_])(?:about|around|approximately|roughly|nearly|almost|some|environ|approximativement|presque|"
+    r"quelques?|(?:à\s+)?peu\s+près|près\s+(?:de\s+|d['’]\s*))\s*)?"
+)
+_SCALE_WORD = r"(?<![^\W\d_])(?:" + "|".join(_SCALES) + r"|k)s?(?![^\W\d_])"
+_FIGURE = r"(?<![\w.,])\d+(?:[.,]\d+)?(?![.,]?\d)"
+_FIGURE_WORDS = re.compile(
+    rf"{_ABOUT}(?:[$€£¥]\s*)?{_FIGURE}(?:{_OF}{_SCALE_WORD})?(?:{_OF}(?:{'|'.join(_UNITS.values())}))?(?![^\W\d_])",
+    re.IGNORECASE,
+)
 
-# How much of an answer's new words a sentence in the answer's language must hold, and how close in meaning
+# How much of an answer's words a sentence in the answer's language must hold, and how close in meaning
 # (e5 cosine) a sentence in the other language must be when its words cannot be compared.
 WORD_SHARE_MIN = 0.5
 CROSS_LANGUAGE_SIMILARITY_MIN = 0.80
@@ -125,6 +156,7 @@ _LONE_INTEGER = re.compile(r"(?<![\d.,\[])\d+(?![\d\]]|[.,]\d)")
 _LETTERS = re.compile(r"[^\W\d_]+|\S")
 _ACRONYM_WORDS = 5
 _PREFIX = 5  # a name and its spelling in the other language share their first letters (Philippe, Philip)
+_STEM_MIN = 3
 
 
 def is_refusal(text: str) -> bool:
@@ -179,6 +211,23 @@ def scaled_numbers(text: str) -> set[str]:
     return found
 
 
+def units(text: str) -> set[str]:
+    """The units (currencies, percent) the text names anywhere: "$", "dollars" and "USD" are one."""
+    return {unit for unit, pattern in _UNIT.items() if pattern.search(text)}
+
+
+def figure_units(text: str) -> set[str]:
+    """The units the text's figures are said in ("14,3 milliards de dollars" is in dollars)."""
+    return set().union(*(units(m.group()) for m in _FIGURE_WORDS.finditer(_plain_figures(text))))
+
+
+def statement_terms(text: str) -> set[str]:
+    """The text's content words (folded, stemmed) but for its figures and the words that belong to them: in
+    "870 millions de dollars pour 2024", "millions" and "dollars" are the figure's, not words that a sentence
+    could support."""
+    return set(content_terms(_FIGURE_WORDS.sub(" ", _plain_figures(text))))
+
+
 def word_set(text: str) -> set[str]:
     """The text's words, folded, possessives removed, and the initials of its runs of capitalised words
     ("uk" for "United Kingdom"): what names are looked up in."""
@@ -228,12 +277,22 @@ def _found(word: str, words: set[str]) -> bool:
     return any(len(w) >= _PREFIX and w[:_PREFIX] == word[:_PREFIX] for w in words)
 
 
+def _term_found(term: str, terms: set[str]) -> bool:
+    """``term`` (a stem) is found among ``terms`` as a word is, or with a letter more or less at its end: the
+    stemmer leaves "cede" of "cédée" and "ced" of "cède"."""
+    if _found(term, terms):
+        return True
+    if term.isdigit() or len(term) < _STEM_MIN:
+        return False
+    return any(t[:-1] == term or term[:-1] == t for t in terms if len(t) >= _STEM_MIN)
+
+
 @dataclass(frozen=True)
 class Support:
     """The shown sentences (indexes, one or two neighbours) that support an answer."""
 
     quotes: tuple[int, ...]
-    word_share: float  # of the answer's new words, how many the sentences hold
+    word_share: float  # of the answer's words (not its figures, nor the question's names), how many they hold
     question_share: float  # of the question's words and figures, how many the sentences hold
     similarity: float
 
@@ -299,22 +358,23 @@ class Grounding:
         scaled_in_text = {_value(n) for n in scaled_numbers(text)}
         if ({_value(n) for n in new_numbers} & scaled_in_text) - {_value(n) for n in scaled_numbers(answer)}:
             return None  # "29" for "29 milliards": an amount without its scale is not the amount
-        words = set().union(*(self._words[i] for i in group))
-        asked = word_set(question)
-        named = words.union(*(self._title_words[i] for i in group))
-        new_names = [n for n in names(answer, named) if n not in asked]
+        if not figure_units(answer) <= units(text):
+            return None  # "150 millions d'euros" for "150 millions de dollars"
+        named = set().union(*(self._words[i] | self._title_words[i] for i in group))
+        asked_names = set(names(question, set()))
         same_language = all(self.languages[i] == language for i in group)
-        found_names = sum(_found(n, named) for n in new_names)
-        # Across languages a name may be translated ("Philip the Fair" for "Philippe le Bel"): half will do.
-        if found_names < (len(new_names) if same_language else len(new_names) / 2):
+        if not _names_held(answer, text, named, asked_names, same_language):
             return None
         terms = set().union(*(self._terms[i] for i in group))
-        # Figures were compared above, by value ("trois" holds 3): the words are what is left.
-        new_terms = {t for t in content_terms(answer) if not _NUMBER.fullmatch(t)} - set(content_terms(question))
-        share = sum(_found(t, terms) for t in new_terms) / len(new_terms) if new_terms else 1.0
+        # Figures and the words that belong to them were compared above, by value, scale and unit; the question's
+        # names with the other names. The words are what is left, those the answer repeats from the question too:
+        # "the share's value is 150 million dollars" is not held by "150 million dollars come from Google".
+        statement = statement_terms(answer)
+        compared = statement - set(content_terms(" ".join(asked_names)))
+        share = sum(_term_found(t, terms) for t in compared) / len(compared) if compared else 1.0
         vector = np.mean([np.asarray(self.quotes[i].vector) for i in group], axis=0)
         similarity = float(vector @ np.asarray(answer_vector) / (np.linalg.norm(vector) or 1.0))
-        if not new_terms and not new_numbers and _pairs(answer) <= _pairs(question):
+        if not statement - set(content_terms(question)) and not new_numbers and _pairs(answer) <= _pairs(question):
             return None  # the answer only repeats the question (its words, and in the question's order)
         if share >= WORD_SHARE_MIN or (not same_language and similarity >= CROSS_LANGUAGE_SIMILARITY_MIN):
             asked_terms = set(content_terms(question)) | numbers(question)
@@ -324,6 +384,19 @@ class Grounding:
                 return None  # a sentence that shares no word, name or figure with the question is off topic
             return Support(group, share, question_share, similarity)
         return None
+
+
+def _names_held(answer: str, text: str, named: set[str], asked_names: set[str], same_language: bool) -> bool:
+    """Whether the sentences ``text`` (their words and their article's title: ``named``) hold the answer's names,
+    those it repeats from the question too: "Manu Sharma est le PDG de Handshake" is not held by "Manu Sharma, PDG
+    de Labelbox". A name of the question may be missing when the sentences name nothing that the answer does not:
+    they speak of it by another word ("les investisseurs de la start-up"). Across languages a name may be translated
+    ("Philip the Fair" for "Philippe le Bel"): half will do."""
+    said = names(answer, named | asked_names)
+    missing = [n for n in said if not _found(n, named)]
+    if missing and all(_found(n, set(said)) for n in names(text, word_set(text))):
+        missing = [n for n in missing if n not in asked_names]
+    return len(said) - len(missing) >= (len(said) if same_language else len(said) / 2)
 
 
 def _pairs(text: str) -> set[tuple[str, str]]:
