@@ -270,16 +270,11 @@ class ArticleAdder:
 
     def _known(self) -> None:
         """The runs of words and links of the articles already in the folder, read once per adder."""
-        if self._loaded:
+        if self._loaded or not self.folder.is_dir():
             return
-        from assistant.ingest.catalog import read_all_metadata  # noqa: PLC0415
-
-        loaded = load_articles(self.folder) if self.folder.is_dir() else None
-        for article in loaded.articles if loaded else []:
-            self._runs[article.source] = word_runs(article.text)
-        for name, meta in read_all_metadata(self.folder).items():
-            if meta.url:
-                self._links[name] = meta.url
+        loaded = load_articles(self.folder)
+        self._runs = {article.source: word_runs(article.text) for article in loaded.articles}
+        self._links = {name: meta.url for name, meta in loaded.meta.items() if meta.url}
         self._loaded = True
 
     def _store(self, document: Document, original: tuple[bytes, str] | None) -> None:
