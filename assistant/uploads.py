@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import logging
-import os
 import re
-import tempfile
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.errors import BadInputError
+from assistant.ingest.catalog import write_new
 from assistant.ingest.loader import ARTICLE_SUFFIXES, article_title
 
 logger = logging.getLogger(__name__)
@@ -112,30 +111,12 @@ def save_article(data: bytes, name: str, folder: Path, max_bytes: int) -> SavedA
                     logger.info("upload %s: the same article is already there as %s", name, candidate)
                     return SavedArticle(candidate, title, created=False)
                 continue
-            if _write_new(target, data):
+            if write_new(target, data):
                 logger.info("upload %s saved as %s (%d bytes)", name, target, len(data))
                 return SavedArticle(candidate, title, created=True, renamed_from="" if copy == 1 else wanted)
     except OSError as err:
         raise BadInputError(f"cannot save {wanted} into {str(folder)!r} ({err.strerror}); check the folder") from err
     raise BadInputError(f"{wanted}: too many articles already have this name; rename the file")
-
-
-def _write_new(target: Path, data: bytes) -> bool:
-    """Write ``target`` whole or not at all; False if a file of that name appeared meanwhile."""
-    # Written under a hidden name first (the loader skips dot files), then linked: never half an article,
-    # and os.link fails rather than replacing a file that another upload just created.
-    fd, tmp = tempfile.mkstemp(prefix=".upload-", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-        os.chmod(tmp, 0o644)
-        try:
-            os.link(tmp, target)
-        except FileExistsError:
-            return False
-        return True
-    finally:
-        os.unlink(tmp)
 
 
 def _size(n: int) -> str:
