@@ -7,16 +7,13 @@ import math
 import pytest
 
 from assistant.answering.excerpts import Quote
+from assistant.answering.figures import amounts, figures_as_written, numbers, statement_terms
 from assistant.answering.grounding import (
     CROSS_LANGUAGE_SIMILARITY_MIN,
     WORD_SHARE_MIN,
     Grounding,
-    amounts,
-    figures_as_written,
     missing_from_passages,
     names,
-    numbers,
-    statement_terms,
     word_set,
 )
 from assistant.config import Settings

@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Literal
 
 from assistant.answering.excerpts import Excerpts, Quote, SentenceVectors, as_read, gather_excerpts, rank_quotes
+from assistant.answering.figures import figures_as_written, numbers
 from assistant.answering.generator import Generator
-from assistant.answering.grounding import figures_as_written, numbers
 from assistant.answering.language import detect_language, language_scores, other_language
 from assistant.answering.prompts import (
     DONT_KNOW,

@@ -14,12 +14,8 @@ from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 
 from assistant.answering.excerpts import Excerpts, Quote
-from assistant.answering.grounding import (
-    Grounding,
-    is_refusal,
-    missing_from_passages,
-    numbers,
-)
+from assistant.answering.figures import numbers
+from assistant.answering.grounding import Grounding, is_refusal, missing_from_passages
 from assistant.answering.language import detect_language
 from assistant.answering.question_form import asks_a_quantity, asks_yes_or_no, without_yes_or_no
 from assistant.ingest.embedding import ArticleEmbedder
