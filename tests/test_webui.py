@@ -24,7 +24,8 @@ from assistant.web import WebChat, build_demo, render
 from assistant.web.additions import web_link
 from assistant.web.examples import example_questions, shorten_title
 from assistant.web.filters import question_filter
-from assistant.web.ui import _LABELLED, Turn, example_question, language_updates
+from assistant.web.labels import LABELLED, language_updates
+from assistant.web.ui import Turn, example_question
 from tests.fakes import HashEmbedder, QueuedGenerator
 
 FORMATS = Path(__file__).parent / "data" / "formats"
@@ -545,12 +546,12 @@ def test_the_filters_and_additions_are_labelled_in_the_question_language(
     chat: WebChat, generator: QueuedGenerator
 ) -> None:
     generator.answers.append(REPLY)
-    labelled = dict(zip(_LABELLED, _ask(chat, QUESTION)[-1][5:], strict=True))
+    labelled = dict(zip(LABELLED, _ask(chat, QUESTION)[-1][5:], strict=True))
     assert labelled["link"].label == "Ajouter une page web ou un flux par son lien"
     assert labelled["refresh_feeds"].value == "Actualiser les flux" and labelled["add_link"].value == "Ajouter"
     assert labelled["since"].label == "Du" and labelled["since"].placeholder == "AAAA-MM-JJ"
     assert labelled["filter_sources"].label.startswith("Sources")
-    english = dict(zip(_LABELLED, language_updates("en"), strict=True))
+    english = dict(zip(LABELLED, language_updates("en"), strict=True))
     assert english["link"].label == "Add a web page or feed by its link"
     assert english["refresh_feeds"].value == "Refresh feeds" and english["until"].label == "To"
 

@@ -13,8 +13,9 @@ from assistant.types import Lang
 from assistant.web import render
 from assistant.web.access import Accounts, exposure, signin_configured, uploads_shown
 from assistant.web.additions import UPLOAD_SUFFIXES
+from assistant.web.labels import with_evaluated_hints
 from assistant.web.render import LABELS
-from assistant.web.ui import ASSISTANT_QUEUE, INDEX_QUEUE, WebChat, example_question, with_evaluated_hints
+from assistant.web.ui import ASSISTANT_QUEUE, INDEX_QUEUE, WebChat, example_question
 
 logger = logging.getLogger(__name__)
 
@@ -93,7 +94,7 @@ def build_demo(chat: WebChat) -> gr.Blocks:
                     adding = _addition_panel(labels, shown=uploads_shown(chat.assistant.settings))
                     result = gr.Textbox(label=labels["result"], interactive=False, lines=3, elem_id="result")
 
-        labelled = [  # as ui.language_updates
+        labelled = [  # as labels.language_updates
             *(question, ask, clear, open_article, update, adding.upload, result),
             *(adding.link, adding.add_link, adding.refresh_feeds, filters.panel, filters.since, filters.until),
             filters.sources,

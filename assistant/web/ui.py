@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import inspect
 import logging
 import threading
 from collections.abc import Callable, Iterator
@@ -23,6 +22,7 @@ from assistant.web.access import may_upload
 from assistant.web.additions import ArticleAdditions, upload_refusal
 from assistant.web.examples import example_questions
 from assistant.web.filters import question_filter, source_choices
+from assistant.web.labels import LABELLED, language_updates
 from assistant.web.render import LABELS
 
 logger = logging.getLogger(__name__)
@@ -127,7 +127,7 @@ class WebChat:
         shown = conversation(turns)
         asked = {"role": "user", "content": render.question_html(question.strip())}
         language: Lang = turns[-1][1].language if turns else "en"
-        skip_rest = [gr.skip()] * (2 + len(_LABELLED))  # sources, language, labels
+        skip_rest = [gr.skip()] * (2 + len(LABELLED))  # sources, language, labels
         yield (
             [*shown, asked, _assistant_message(render.answer_html("", [], language, pending=True))],
             gr.skip(),
@@ -353,58 +353,3 @@ def _reporter(progress: gr.Progress) -> Callable[[int, int, str], None]:
 
 def _assistant_message(content: str) -> Message:
     return {"role": "assistant", "content": content}
-
-
-# The components whose labels follow the language of the last question, in this order.
-_LABELLED = (
-    "question",
-    "ask",
-    "clear",
-    "open_article",
-    "update",
-    "upload",
-    "result",
-    "link",
-    "add_link",
-    "refresh_feeds",
-    "filters",
-    "since",
-    "until",
-    "filter_sources",
-)
-
-
-def language_updates(language: Lang) -> list[Any]:
-    """Updates that relabel the ``_LABELLED`` components in ``language``."""
-    labels = LABELS[language]
-    return [
-        gr.Textbox(label=labels["question"], placeholder=labels["placeholder"]),
-        gr.Button(value=labels["ask"]),
-        gr.Button(value=labels["clear"]),
-        gr.Dropdown(label=labels["open_article"]),
-        gr.Button(value=labels["update"]),
-        gr.File(label=labels["upload"]),
-        gr.Textbox(label=labels["result"]),
-        gr.Textbox(label=labels["link"], placeholder=labels["link_placeholder"]),
-        gr.Button(value=labels["add_link"]),
-        gr.Button(value=labels["refresh_feeds"]),
-        gr.Accordion(label=labels["filters"]),
-        gr.Textbox(label=labels["since"], placeholder=labels["date_placeholder"]),
-        gr.Textbox(label=labels["until"], placeholder=labels["date_placeholder"]),
-        gr.Dropdown(label=labels["filter_sources"]),
-    ]
-
-
-def with_evaluated_hints(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """``fn`` with its annotations resolved: gr.api reads the return type from the signature, not as a string."""
-
-    def call(*args: Any, **kwargs: Any) -> Any:
-        return fn(*args, **kwargs)
-
-    signature = inspect.signature(fn, eval_str=True)
-    call.__signature__ = signature  # type: ignore[attr-defined]
-    call.__annotations__ = {name: p.annotation for name, p in signature.parameters.items()}
-    call.__annotations__["return"] = signature.return_annotation
-    call.__doc__ = fn.__doc__
-    call.__name__ = fn.__name__
-    return call
