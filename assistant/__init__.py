@@ -9,7 +9,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from assistant.api import Assistant, IndexStatus
+    from assistant.api import Assistant
     from assistant.config import Settings
     from assistant.errors import (
         AssistantError,
@@ -20,11 +20,11 @@ if TYPE_CHECKING:
         ModelUnavailableError,
         StoreUnavailableError,
     )
-    from assistant.types import Answer, Article, Chunk, Citation, IndexReport, Passage
+    from assistant.types import Answer, Article, Chunk, Citation, IndexReport, IndexStatus, Passage
 
 _HOMES = {
     "Assistant": "assistant.api",
-    "IndexStatus": "assistant.api",
+    "IndexStatus": "assistant.types",
     "Settings": "assistant.config",
     "AssistantError": "assistant.errors",
     "BadInputError": "assistant.errors",

@@ -4,40 +4,29 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from assistant.config import Settings
 from assistant.errors import BadInputError
 from assistant.ingest.embedding import ArticleEmbedder, make_embedder
-from assistant.ingest.indexing import Progress, update_index
+from assistant.ingest.indexing import update_index
 from assistant.ingest.lexical import LexicalIndex, lexical_path
 from assistant.ingest.store import ChromaStore
+from assistant.ingest.writing import Progress, Searchable
 from assistant.questions import clean_question, clean_text
 from assistant.search.filters import ArticleFilter
 from assistant.search.retriever import HybridRetriever
-from assistant.types import Answer, IndexReport, Passage
+from assistant.types import Answer, IndexReport, IndexStatus, Passage
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
     from assistant.answering.generator import Generator
     from assistant.answering.pipeline import Answerer, AnswerStream, History
     from assistant.ingest.adding import AddReport, ArticleAdder
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class IndexStatus:
-    """What the index holds now."""
-
-    location: str
-    articles: dict[str, str]  # file name -> title
-    chunks: int
-    embedding_model: str
-    updated_at: str
 
 
 class Assistant:
@@ -111,12 +100,16 @@ class Assistant:
                 self._answerer = Answerer(self.settings, self.retrieve, self.embedder, generator)
             return self._answerer
 
-    def index(self, full: bool = False, progress: Progress | None = None) -> IndexReport:
+    def index(
+        self, full: bool = False, progress: Progress | None = None, searchable: Searchable | None = None
+    ) -> IndexReport:
         """Bring the index up to date with the articles folder.
 
         Args:
             full: embed every article again into a fresh index instead of only new and changed ones.
             progress: called as ``progress(done, total, article)`` while articles are embedded.
+            searchable: called once new and changed articles are searchable by their words, before their
+                vectors are written (not called by a rebuild, which serves everything at the end).
 
         Returns:
             How many articles were added, updated, removed and left unchanged, and how long it took.
@@ -125,13 +118,24 @@ class Assistant:
             AssistantError: the folder, the store or the model cannot be used; the message says why.
         """
         report = update_index(
-            self.settings, self.store, self.embedder, full=full, progress=progress, lexical=self.lexical
+            self.settings,
+            self.store,
+            self.embedder,
+            full=full,
+            progress=progress,
+            lexical=self.lexical,
+            searchable=searchable,
         )
         logger.info("index: %s", report.summary())
         return report
 
     def add(
-        self, items: Sequence[str], *, allow_private: bool = True, progress: Progress | None = None
+        self,
+        items: Sequence[str],
+        *,
+        allow_private: bool = True,
+        progress: Progress | None = None,
+        searchable: Searchable | None = None,
     ) -> tuple[AddReport, IndexReport | None]:
         """Add articles from files, folders and http(s) links, then bring the index up to date.
 
@@ -143,7 +147,7 @@ class Assistant:
             items: paths of .txt, .md, .html, .pdf, .docx and RSS/Atom files or folders of them, or links.
             allow_private: whether links may reach loopback and private addresses (the web chat passes the
                 ``fetch_private`` setting; a local user may).
-            progress: called as the new articles are embedded.
+            progress, searchable: as for ``index``.
 
         Returns:
             What was added, already there or not usable; and the index update (None when nothing was added).
@@ -151,30 +155,42 @@ class Assistant:
         Raises:
             BadInputError: ``items`` is empty.
         """
-        with self._adding:
-            report = self._adder(allow_private).add(items)
-        return report, (self.index(progress=progress) if report.added else None)
+        return self._add_then_index(lambda adder: adder.add(items), allow_private, progress, searchable)
 
     def add_uploads(
-        self, files: Sequence[tuple[str, bytes]], *, progress: Progress | None = None
+        self,
+        files: Sequence[tuple[str, bytes]],
+        *,
+        progress: Progress | None = None,
+        searchable: Searchable | None = None,
     ) -> tuple[AddReport, IndexReport | None]:
         """Like ``add``, for files held in memory: (name, bytes) pairs, as a web upload gives them."""
-        with self._adding:
-            adder = self._adder(allow_private=False)
-            report = adder.add_all_bytes(files)
-        return report, (self.index(progress=progress) if report.added else None)
+        return self._add_then_index(lambda adder: adder.add_all_bytes(files), False, progress, searchable)
 
     def refresh_feeds(
-        self, *, allow_private: bool = True, progress: Progress | None = None
+        self,
+        *,
+        allow_private: bool = True,
+        progress: Progress | None = None,
+        searchable: Searchable | None = None,
     ) -> tuple[AddReport, IndexReport | None]:
         """Add the new entries of every feed added before, then bring the index up to date.
 
         Raises:
             BadInputError: no feed was added yet.
         """
+        return self._add_then_index(lambda adder: adder.refresh_feeds(), allow_private, progress, searchable)
+
+    def _add_then_index(
+        self,
+        read: Callable[[ArticleAdder], AddReport],
+        allow_private: bool,
+        progress: Progress | None,
+        searchable: Searchable | None,
+    ) -> tuple[AddReport, IndexReport | None]:
         with self._adding:
-            report = self._adder(allow_private).refresh_feeds()
-        return report, (self.index(progress=progress) if report.added else None)
+            report = read(self._adder(allow_private))
+        return report, (self.index(progress=progress, searchable=searchable) if report.added else None)
 
     def _adder(self, allow_private: bool) -> ArticleAdder:
         from assistant.answering.language import other_language  # noqa: PLC0415

@@ -1,4 +1,5 @@
-"""The ``assistant`` command: thin; it parses arguments and calls one API function each."""
+"""The ``assistant`` command: thin; it parses arguments (``cli_arguments``) and calls one API function each,
+showing progress on a terminal (``cli_terminal``)."""
 
 from __future__ import annotations
 
@@ -8,112 +9,18 @@ import logging
 import sys
 from collections.abc import Sequence
 from dataclasses import asdict, replace
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from assistant.cli_arguments import article_filter, build_parser
+from assistant.cli_terminal import ProgressBar, StatusLine
 
 if TYPE_CHECKING:
     from pydantic import ValidationError
-    from tqdm import tqdm
 
     from assistant.api import Assistant
-    from assistant.search.filters import ArticleFilter
     from assistant.types import Citation, Passage
 
 logger = logging.getLogger(__name__)
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="assistant",
-        description="Ask questions about a folder of news articles, in French or English.",
-    )
-    parser.add_argument("--seeds-dir", type=Path, help="articles folder (default: seeds/, or ASSISTANT_SEEDS_DIR)")
-    parser.add_argument("--index-dir", type=Path, help="index folder (default: index/, or ASSISTANT_INDEX_DIR)")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    index = commands.add_parser("index", help="bring the index up to date with the articles folder")
-    index.add_argument("--full", action="store_true", help="rebuild everything from scratch")
-
-    add = commands.add_parser(
-        "add",
-        help="add articles from files, folders or links (.txt .md .html .pdf .docx, RSS/Atom feeds), then index",
-        description="Add articles to the articles folder, then bring the index up to date. Each web page, PDF, "
-        "Word file, text file and feed entry becomes one article with its date, author, site and link; the same "
-        "article already there in another form is not added again; a feed added again adds its new entries.",
-    )
-    add.add_argument("items", nargs="*", metavar="PATH_OR_URL", help="files, folders of them, or http(s) links")
-    add.add_argument("--feeds", action="store_true", help="add the new entries of every feed added before")
-
-    search = commands.add_parser("search", help="print the passages that best match a question")
-    search.add_argument("question", help="the question, in French or English")
-    search.add_argument("-k", type=int, default=5, help="how many passages (default: 5)")
-    search.add_argument("--json", action="store_true", help="print JSON instead of text")
-    _add_limit_arguments(search)
-
-    ask = commands.add_parser("ask", help="answer a question from the articles, with cited quotes")
-    ask.add_argument("question", help="the question, in French or English")
-    ask.add_argument(
-        "--json", action="store_true", help="print the answer as JSON (a refusal with the closest passages)"
-    )
-    _add_limit_arguments(ask)
-
-    commands.add_parser("status", help="what the index holds")
-
-    evaluate = commands.add_parser("eval", help="score retrieval and answers on the project's question sets")
-    evaluate.add_argument("--only", choices=["retrieval", "answers"], help="run one of the two evaluations")
-    evaluate.add_argument("--ids", nargs="+", metavar="ID", help="only these answer (or --external) questions")
-    evaluate.add_argument("-k", type=int, default=5, help="passages per retrieval question (default: 5)")
-    evaluate.add_argument(
-        "--external",
-        action="store_true",
-        help="instead, answer the external benchmark's questions over its own articles (about an hour; "
-        "its index is kept in ~/.cache/article-assistant/external-index/ours, or --index-dir)",
-    )
-    evaluate.add_argument(
-        "--external-dir",
-        type=Path,
-        default=Path("benchmarks/data/external"),
-        help="the external benchmark's folder (default: benchmarks/data/external)",
-    )
-    evaluate.add_argument("--limit", type=int, default=0, help="external: N questions spread over the kinds")
-    evaluate.add_argument(
-        "--set",
-        dest="question_set",
-        choices=["dev", "explain", "validate", "all"],  # assistant.evaluation.external.QUESTION_SET_NAMES
-        default="dev",
-        help="external: the questions: dev (default), explain (why/how), validate (held out, never tuned on), all",
-    )
-
-    hashing = commands.add_parser(
-        "hash-password",
-        help="print an argon2 hash of a password for the web chat's sign-in (ASSISTANT_AUTH_FILE, ASSISTANT_AUTH)",
-        description="Print an argon2 hash of a password: typed twice when run in a terminal, otherwise the first "
-        "line of standard input (echo PASSWORD | assistant hash-password --user NAME).",
-    )
-    hashing.add_argument("--user", metavar="NAME", help="print NAME:hash, a line of the sign-in file")
-    return parser
-
-
-def _add_limit_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--since", metavar="YYYY-MM-DD", default="", help="only articles published on or after")
-    parser.add_argument("--until", metavar="YYYY-MM-DD", default="", help="only articles published on or before")
-    parser.add_argument(
-        "--source",
-        action="append",
-        default=[],
-        metavar="SITE_OR_FILE",
-        help="only articles from this site (as citations show it) or this file; repeat for several",
-    )
-
-
-def _limit(args: argparse.Namespace) -> ArticleFilter | None:
-    from assistant.search.filters import ArticleFilter, parse_day  # noqa: PLC0415
-
-    limit = ArticleFilter(
-        since=parse_day(args.since, "--since"), until=parse_day(args.until, "--until"), sources=tuple(args.source)
-    )
-    return limit if limit.active else None
 
 
 def _assistant(args: argparse.Namespace) -> Assistant:
@@ -122,27 +29,8 @@ def _assistant(args: argparse.Namespace) -> Assistant:
     return Assistant(seeds_dir=args.seeds_dir, index_dir=args.index_dir)
 
 
-class _ProgressBar:
-    """A tqdm bar on a terminal, nothing otherwise."""
-
-    def __init__(self) -> None:
-        self._bar: tqdm[Any] | None = None
-
-    def __call__(self, done: int, total: int, article: str) -> None:
-        if self._bar is None:
-            from tqdm import tqdm  # noqa: PLC0415
-
-            self._bar = tqdm(total=total, unit="article", disable=None, file=sys.stderr, leave=False)
-        self._bar.n = done
-        self._bar.set_postfix_str(article, refresh=True)
-
-    def close(self) -> None:
-        if self._bar is not None:
-            self._bar.close()
-
-
 def _run_index(args: argparse.Namespace) -> str:
-    bar = _ProgressBar()
+    bar = ProgressBar()
     # The skipped files are printed below, one a line; the loader's warnings would repeat them.
     logging.getLogger("assistant.ingest.loader").setLevel(logging.INFO if args.verbose else logging.ERROR)
     try:
@@ -160,7 +48,7 @@ def _run_add(args: argparse.Namespace) -> str:
 
     if not args.items and not args.feeds:
         raise BadInputError("give files, folders or links to add (or --feeds to refresh the feeds added before)")
-    bar = _ProgressBar()
+    bar = ProgressBar()
     logging.getLogger("assistant.ingest.loader").setLevel(logging.INFO if args.verbose else logging.ERROR)
     assistant = _assistant(args)
     try:
@@ -181,7 +69,7 @@ def _run_add(args: argparse.Namespace) -> str:
 
 
 def _run_search(args: argparse.Namespace) -> str:
-    passages = _assistant(args).retrieve(args.question, k=args.k, limit=_limit(args))
+    passages = _assistant(args).retrieve(args.question, k=args.k, limit=article_filter(args))
     if args.json:
         return json.dumps([asdict(p) for p in passages], ensure_ascii=False, indent=2)
     if not passages:
@@ -201,12 +89,12 @@ def _described(p: Passage | Citation) -> str:
 
 def _run_ask(args: argparse.Namespace) -> str:
     assistant = _assistant(args)
-    limit = _limit(args)
+    limit = article_filter(args)
     assistant.warm_up()  # everything the answer needs, loaded side by side rather than one after the other
     if args.json:
         return json.dumps(asdict(assistant.ask(args.question, limit=limit)), ensure_ascii=False, indent=2)
     stream = assistant.stream(args.question, limit=limit)
-    status = _StatusLine()
+    status = StatusLine()
     said = ""
     try:
         for update in stream.updates():  # the answer appears as it is checked, statement by statement
@@ -239,25 +127,6 @@ _CLOSEST_HEADING = {
 }
 
 
-class _StatusLine:
-    """A transient line on a terminal's standard error (nothing otherwise): standard output stays the answer."""
-
-    def __init__(self) -> None:
-        self._shown = False
-
-    def show(self, text: str) -> None:
-        if sys.stderr.isatty():
-            sys.stderr.write(f"\r\033[K({text})")
-            sys.stderr.flush()
-            self._shown = True
-
-    def clear(self) -> None:
-        if self._shown:
-            sys.stderr.write("\r\033[K")
-            sys.stderr.flush()
-            self._shown = False
-
-
 def _run_status(args: argparse.Namespace) -> str:
     status = _assistant(args).status()
     lines = [
@@ -271,11 +140,11 @@ def _run_status(args: argparse.Namespace) -> str:
 
 
 def _run_external_eval(args: argparse.Namespace) -> str:
-    from assistant.evaluation import external, external_table  # noqa: PLC0415
+    from assistant.evaluation import external, external_summary, external_table  # noqa: PLC0415
 
     questions = external.load_external_questions(args.external_dir, args.question_set)
     questions = external.select_questions(questions, limit=args.limit, ids=args.ids or ())
-    index_bar, bar = _ProgressBar(), _ProgressBar()
+    index_bar, bar = ProgressBar(), ProgressBar()
     try:
         rows, summary = external.evaluate_assistant(
             args.external_dir,
@@ -287,7 +156,7 @@ def _run_external_eval(args: argparse.Namespace) -> str:
     finally:
         index_bar.close()
         bar.close()
-    table = external_table.render_table(external.summaries_by_side(summary, rows))
+    table = external_table.render_table(external_summary.summaries_by_side(summary, rows))
     return f"{summary.questions} questions ({args.question_set})\n{table}"
 
 
@@ -310,7 +179,7 @@ def _run_eval(args: argparse.Namespace) -> str:
         if args.ids:
             questions = [q for q in questions if q.id in set(args.ids)]
         assistant.ask("warm-up: what are the articles about?")  # loads the language model
-        progress = _ProgressBar()
+        progress = ProgressBar()
         done = []
 
         def tick(result: object) -> None:

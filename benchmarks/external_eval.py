@@ -40,14 +40,13 @@ from assistant.errors import BadInputError
 from assistant.evaluation.ablation import ablate, render_effects
 from assistant.evaluation.external import (
     QUESTION_SET_NAMES,
-    Summary,
     default_index_root,
     evaluate_assistant,
     load_external_questions,
     select_questions,
-    summaries_by_side,
 )
 from assistant.evaluation.external_scoring import ExternalQuestion, Row
+from assistant.evaluation.external_summary import Summary, summaries_by_side
 from assistant.evaluation.external_table import render_table
 
 DATA = Path(__file__).resolve().parent / "data" / "external"

@@ -19,8 +19,9 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import cast
 
-from assistant.evaluation.external import Summary, ask_all, load_corpus_texts, peak_rss_mb, summarize
+from assistant.evaluation.external import ask_all, load_corpus_texts, peak_rss_mb
 from assistant.evaluation.external_scoring import REFUSAL, ExternalQuestion, Quote, Reply, Row
+from assistant.evaluation.external_summary import Summary, summarize
 from assistant.ingest.embedding import E5Embedder
 from assistant.model_files import ensure_default_model
 

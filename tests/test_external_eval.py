@@ -14,17 +14,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from assistant.cli import build_parser
+from assistant.cli_arguments import build_parser
 from assistant.errors import BadInputError
 from assistant.evaluation.external import (
     QUESTION_SET_NAMES,
-    Summary,
     evaluate_assistant,
     load_external_questions,
-    question_kind,
     select_questions,
-    summaries_by_side,
-    summarize,
 )
 from assistant.evaluation.external_scoring import (
     REFUSAL,
@@ -37,6 +33,7 @@ from assistant.evaluation.external_scoring import (
     norm,
     score_reply,
 )
+from assistant.evaluation.external_summary import Summary, question_kind, summaries_by_side, summarize
 from assistant.evaluation.external_table import render_table
 from tests.fakes import HashEmbedder, QueuedGenerator
 

@@ -20,7 +20,8 @@ from assistant.ingest.documents import Document
 from assistant.ingest.formats.detect import document_format
 from assistant.ingest.formats.docx import extract_docx
 from assistant.ingest.formats.feed import html_to_paragraphs, looks_like_feed, parse_feed
-from assistant.ingest.formats.pdf import extract_pdf, paragraphs_from_pages
+from assistant.ingest.formats.pdf import extract_pdf
+from assistant.ingest.formats.pdf_text import paragraphs_from_pages
 from tests.conftest import SEEDS
 
 DATA = Path(__file__).resolve().parent / "data" / "formats"

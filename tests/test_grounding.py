@@ -13,9 +13,8 @@ from assistant.answering.grounding import (
     WORD_SHARE_MIN,
     Grounding,
     missing_from_passages,
-    names,
-    word_set,
 )
+from assistant.answering.words import names, word_set
 from assistant.config import Settings
 from assistant.ingest.embedding import make_embedder
 

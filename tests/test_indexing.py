@@ -14,6 +14,7 @@ from assistant import Assistant, Settings
 from assistant.errors import IndexBusyError, IndexMismatchError
 from assistant.ingest import loader
 from assistant.ingest.indexing import build_lock
+from assistant.search.filters import ArticleFilter
 from assistant.types import Article
 from tests.fakes import HashEmbedder
 
@@ -86,12 +87,15 @@ def test_index_built_with_another_model_is_refused_until_rebuilt(settings: Setti
     assert other.retrieve("Meta", k=1)
 
 
-def test_failed_update_leaves_the_previous_index_working_and_the_next_run_completes_it(
+def test_failed_update_leaves_the_index_working_and_the_next_run_completes_it(
     settings: Settings, articles_dir: Path
 ) -> None:
     good = Assistant(settings, embedder=HashEmbedder())
     good.index()
-    before = good.retrieve("Labelbox Handshake demande", k=3)
+    state = good.store.read_state()
+    assert state is not None
+    unchanged_key = state.articles["001_2e5ae490be6e9ced.txt"].key
+    before = sorted(c.id for c in good.store.chunks_of(state.collection, [unchanged_key]))
 
     (articles_dir / "002_new.txt").write_text(NEW_ARTICLE, encoding="utf-8")
     (articles_dir / "000_2b36652c92daeb7e.txt").write_text("Article remplacé\n\nTout a changé.", encoding="utf-8")
@@ -101,16 +105,54 @@ def test_failed_update_leaves_the_previous_index_working_and_the_next_run_comple
     with pytest.raises(RuntimeError, match="on purpose"):
         failing.index()
 
-    assert good.retrieve("Labelbox Handshake demande", k=3) == before, "readers still see the old index"
-    assert all(p.source != "002_new.txt" for p in good.retrieve("Zorblax", k=30))
-
-    report = Assistant(settings, embedder=HashEmbedder()).index()
-    assert (report.added, report.updated, report.unchanged) == (1, 1, 1)
-    hits = good.retrieve("Zorblax", k=1)
-    assert hits[0].source == "002_new.txt"
+    # The unchanged article is served as before; the new and changed ones by their words, as the folder has them.
+    assert sorted(c.id for c in good.store.chunks_of(state.collection, [unchanged_key])) == before
+    assert any(p.source == "001_2e5ae490be6e9ced.txt" for p in good.retrieve("Labelbox Handshake demande", k=3))
+    assert good.retrieve("Zorblax", k=1)[0].source == "002_new.txt"
     assert not any(
         "Labelbox" in p.text and p.source == "000_2b36652c92daeb7e.txt" for p in good.retrieve("Labelbox", k=30)
     )
+    state = good.store.read_state()
+    assert state is not None
+    assert {s for s, r in state.articles.items() if not r.embedded} == {"000_2b36652c92daeb7e.txt", "002_new.txt"}
+
+    report = Assistant(settings, embedder=HashEmbedder()).index()
+    assert (report.added, report.updated, report.unchanged) == (0, 0, 3)
+    state = good.store.read_state()
+    assert state is not None and all(r.embedded for r in state.articles.values())
+    new_key = state.articles["002_new.txt"].key
+    assert len(list(good.store.chunks_of(state.collection, [new_key]))) == state.articles["002_new.txt"].chunks
+    assert good.retrieve("Zorblax", k=1)[0].source == "002_new.txt"
+
+
+def test_new_articles_are_searchable_by_their_words_before_their_vectors_are_written(
+    settings: Settings, articles_dir: Path
+) -> None:
+    embedder = HashEmbedder()
+    assistant = Assistant(settings, embedder=embedder)
+    assistant.index()
+    (articles_dir / "002_new.txt").write_text(NEW_ARTICLE, encoding="utf-8")
+    seen: list[tuple[int, list[str], bool]] = []
+
+    def searchable() -> None:
+        state = assistant.store.read_state()
+        assert state is not None
+        found = [p.source for p in assistant.retrieve("Zorblax partenariat", k=1)]
+        # Limited to the new article, the dense search has no vectors to search: only its words are.
+        only = ArticleFilter(sources=("002_new.txt",))
+        found += [p.source for p in assistant.retrieve("étiquetage", k=1, limit=only)]
+        seen.append((len(embedder.calls), found, state.articles["002_new.txt"].embedded))
+
+    calls = len(embedder.calls)
+    report = assistant.index(searchable=searchable)
+    # Found by its words while none of its vectors was computed; recorded as embedded once they were written.
+    assert seen == [(calls, ["002_new.txt", "002_new.txt"], False)]
+    assert report.searchable_seconds is not None and report.searchable_seconds <= report.seconds
+    assert "searchable by their words after" in report.summary()
+    state = assistant.store.read_state()
+    assert state is not None and state.articles["002_new.txt"].embedded
+    assert len(embedder.calls) == calls + 1
+    assert assistant.index(searchable=searchable).searchable_seconds is None and len(seen) == 1
 
 
 def test_a_second_rebuild_waits_then_says_one_is_running(settings: Settings) -> None:

@@ -15,14 +15,8 @@ from filelock import FileLock
 
 from assistant import model_files
 from assistant.errors import ModelUnavailableError
-from assistant.model_files import (
-    DEFAULT_MODEL_FILENAME,
-    PART_COUNT,
-    assemble_model,
-    default_model_dir,
-    ensure_default_model,
-    find_parts,
-)
+from assistant.model_files import DEFAULT_MODEL_FILENAME, assemble_model, default_model_dir, ensure_default_model
+from assistant.model_parts import PART_COUNT, find_parts
 
 STAMP = DEFAULT_MODEL_FILENAME + ".verified"
 

@@ -26,6 +26,11 @@ def test_reciprocal_rank_fusion_rewards_agreement() -> None:
     assert fused[0][1] == pytest.approx(1 / 12 + 1 / 11)
 
 
+def test_reciprocal_rank_fusion_counts_a_held_rank_without_naming_an_id() -> None:
+    fused = dict(reciprocal_rank_fusion([["a", "b"], [None, "b"]], k=10))
+    assert fused == {"a": 1 / 11, "b": 1 / 12 + 1 / 12}
+
+
 def test_hybrid_retrieval_ranks_exact_names_first(fake_assistant: Assistant) -> None:
     passages = fake_assistant.retrieve("Manu Sharma Labelbox", k=5)
     assert len(passages) == 5

@@ -12,7 +12,10 @@ from assistant.types import Lang
 
 _MARKER = re.compile(r"\[\s*(\d+(?:\s*[,;]\s*\d+)*)\s*\]")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
+# "27 000", "27,000" and "27.000" are one figure: a separator followed by exactly three digits groups thousands.
 _THOUSANDS = re.compile(r"(?<=\d)[\s\u202f\xa0,.](?=\d{3}(?!\d))")
+# Figures written in words are read from two up ("deux joueurs", "two players"): "un", "une" and "one" are more
+# often articles and pronouns than figures.
 _SPELLED_FROM = 1.5
 _SPELLED_WORD = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")
 _LONE_INTEGER = re.compile(r"(?<![\d.,\[])\d+(?![\d\]]|[.,]\d)")

@@ -28,81 +28,11 @@ from assistant.answering.figures import (
     units,
     values,
 )
-from assistant.ingest.terms import STOPWORDS, content_terms, fold
+from assistant.answering.words import found_in, names, term_found_in, word_set
+from assistant.ingest.terms import content_terms
 from assistant.types import Lang
 
 logger = logging.getLogger(__name__)
-
-_MARKER = re.compile(r"\[\s*(\d+(?:\s*[,;]\s*\d+)*)\s*\]")
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
-# "27 000", "27,000" and "27.000" are one figure: a separator followed by exactly three digits groups thousands.
-_THOUSANDS = re.compile(r"(?<=\d)[\s\u202f\xa0,.](?=\d{3}(?!\d))")
-_WORD = re.compile(r"[^\W_][\w\-.]*[^\W_]|[^\W_]")
-_POSSESSIVE = re.compile(r"['’]s\b")
-_SENTENCE_BREAK = re.compile(r"(?<=[.!?…])[\s»\"”’]*\s(?=\W*[A-ZÀ-Ý])")
-
-# Capitalised words that are not names: calendar words, languages and titles (a chief executive is the "CEO" of an
-# English sentence and the "PDG" of a French one), written in either language.
-_GENERIC = frozenset(
-    fold(w)
-    for w in [
-        "I",
-        "Mr",
-        "Mrs",
-        "Ms",
-        "M",
-        "Mme",
-        "Dr",
-        "CEO",
-        "PDG",
-        "DG",
-        "CFO",
-        "CTO",
-        "COO",
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-        "Janvier",
-        "Février",
-        "Mars",
-        "Avril",
-        "Mai",
-        "Juin",
-        "Juillet",
-        "Août",
-        "Septembre",
-        "Octobre",
-        "Novembre",
-        "Décembre",
-        "Monday",
-        "Tuesday",
-        "Wednesday",
-        "Thursday",
-        "Friday",
-        "Saturday",
-        "Sunday",
-        "Lundi",
-        "Mardi",
-        "Mercredi",
-        "Jeudi",
-        "Vendredi",
-        "Samedi",
-        "Dimanche",
-        "English",
-        "French",
-        "Anglais",
-        "Français",
-    ]
-)
 
 _REFUSAL = re.compile(
     r"NO_ANSWER|^\W*NONE\b|\b(?:do(?:es)?n['’]?t|do(?:es)? not|did not|didn['’]t) (?:mention|say|state|specify|"
@@ -118,79 +48,11 @@ _REFUSAL = re.compile(
 # (e5 cosine) a sentence in the other language must be when its words cannot be compared.
 WORD_SHARE_MIN = 0.5
 CROSS_LANGUAGE_SIMILARITY_MIN = 0.80
-# Figures written in words are read from two up ("deux joueurs", "two players"): "un", "une" and "one" are
-# more often articles and pronouns than figures.
-_SPELLED_FROM = 1.5
-_SPELLED_WORD = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")
-_LONE_INTEGER = re.compile(r"(?<![\d.,\[])\d+(?![\d\]]|[.,]\d)")
-_LETTERS = re.compile(r"[^\W\d_]+|\S")
-_ACRONYM_WORDS = 5
-_PREFIX = 5  # a name and its spelling in the other language share their first letters (Philippe, Philip)
-_STEM_MIN = 3
 
 
 def is_refusal(text: str) -> bool:
     """True when the text says that the excerpts do not hold the answer."""
     return bool(_REFUSAL.search(text))
-
-
-def word_set(text: str) -> set[str]:
-    """The text's words, folded, possessives removed, and the initials of its runs of capitalised words
-    ("uk" for "United Kingdom"): what names are looked up in."""
-    plain = _POSSESSIVE.sub("", text)
-    return {fold(w).strip(".-") for w in _WORD.findall(plain)} | _initials(plain)
-
-
-def _initials(text: str) -> set[str]:
-    """The initials of every run of two to five capitalised words, stop words between them skipped: what an
-    acronym of them would be ("uk" for "United Kingdom", "fifa" for "Fédération Internationale de Football
-    Association")."""
-    found: set[str] = set()
-    run: list[str] = []
-    for word in [*_LETTERS.findall(text), "."]:
-        if fold(word) in STOPWORDS:
-            continue
-        if word[0].isupper():
-            run.append(word)
-            continue
-        for i in range(len(run)):
-            for j in range(i + 2, min(len(run), i + _ACRONYM_WORDS) + 1):
-                found.add(fold("".join(w[0] for w in run[i:j])))
-        run = []
-    return found
-
-
-def names(text: str, known: set[str]) -> list[str]:
-    """The text's capitalised words (folded); a sentence's first word only when ``known`` holds it."""
-    found = []
-    for sentence in _SENTENCE_BREAK.split(_POSSESSIVE.sub("", _MARKER.sub(" ", text))):
-        for i, word in enumerate(_WORD.findall(sentence)):
-            if not any(ch.isupper() for ch in word):
-                continue
-            folded = fold(word).strip(".-")
-            if (i == 0 and not _found(folded, known)) or folded in _GENERIC or folded in STOPWORDS or not folded:
-                continue
-            found.append(folded)
-    return found
-
-
-def _found(word: str, words: set[str]) -> bool:
-    """``word`` is among ``words``, or shares its first letters with one (a name spelt in the other language)."""
-    if word in words:
-        return True
-    if len(word) < _PREFIX or word.isdigit():
-        return False
-    return any(len(w) >= _PREFIX and w[:_PREFIX] == word[:_PREFIX] for w in words)
-
-
-def _term_found(term: str, terms: set[str]) -> bool:
-    """``term`` (a stem) is found among ``terms`` as a word is, or with a letter more or less at its end: the
-    stemmer leaves "cede" of "cédée" and "ced" of "cède"."""
-    if _found(term, terms):
-        return True
-    if term.isdigit() or len(term) < _STEM_MIN:
-        return False
-    return any(t[:-1] == term or term[:-1] == t for t in terms if len(t) >= _STEM_MIN)
 
 
 @dataclass(frozen=True)
@@ -279,7 +141,7 @@ class Grounding:
         # "the share's value is 150 million dollars" is not held by "150 million dollars come from Google".
         statement = statement_terms(answer)
         compared = statement - set(content_terms(" ".join(asked_names)))
-        share = sum(_term_found(t, terms) for t in compared) / len(compared) if compared else 1.0
+        share = sum(term_found_in(t, terms) for t in compared) / len(compared) if compared else 1.0
         vector = np.mean([np.asarray(self.quotes[i].vector) for i in group], axis=0)
         similarity = float(vector @ np.asarray(answer_vector) / (np.linalg.norm(vector) or 1.0))
         if not statement - set(content_terms(question)) and not new_numbers and _pairs(answer) <= _pairs(question):
@@ -287,7 +149,7 @@ class Grounding:
         if share >= WORD_SHARE_MIN or (not same_language and similarity >= CROSS_LANGUAGE_SIMILARITY_MIN):
             asked_terms = set(content_terms(question)) | numbers(question)
             held = terms | numbers(text)
-            question_share = sum(_found(t, held) for t in asked_terms) / len(asked_terms) if asked_terms else 0.0
+            question_share = sum(found_in(t, held) for t in asked_terms) / len(asked_terms) if asked_terms else 0.0
             if asked_terms and not question_share:
                 return None  # a sentence that shares no word, name or figure with the question is off topic
             return Support(group, share, question_share, similarity)
@@ -301,8 +163,8 @@ def _names_held(answer: str, text: str, named: set[str], asked_names: set[str], 
     they speak of it by another word ("les investisseurs de la start-up"). Across languages a name may be translated
     ("Philip the Fair" for "Philippe le Bel"): half will do."""
     said = names(answer, named | asked_names)
-    missing = [n for n in said if not _found(n, named)]
-    if missing and all(_found(n, set(said)) for n in names(text, word_set(text))):
+    missing = [n for n in said if not found_in(n, named)]
+    if missing and all(found_in(n, set(said)) for n in names(text, word_set(text))):
         missing = [n for n in missing if n not in asked_names]
     return len(said) - len(missing) >= (len(said) if same_language else len(said) / 2)
 
@@ -324,5 +186,5 @@ def missing_from_passages(question: str, passage_text: str, same_language: bool)
     words = word_set(passage_text)
     missing = [n for n in numbers(question) if n not in numbers(passage_text)]
     if same_language:
-        missing += [n for n in names(question, words) if not _found(n, words)]
+        missing += [n for n in names(question, words) if not found_in(n, words)]
     return missing

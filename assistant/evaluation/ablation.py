@@ -17,8 +17,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from assistant.evaluation.external import KIND_LABELS, KINDS, question_kind
 from assistant.evaluation.external_scoring import ExternalQuestion, Row, holds
+from assistant.evaluation.external_summary import KIND_LABELS, KINDS, question_kind
 
 logger = logging.getLogger(__name__)
 

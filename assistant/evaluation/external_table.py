@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 
-from assistant.evaluation.external import KIND_LABELS, KINDS, SIDES, Summary
+from assistant.evaluation.external_summary import KIND_LABELS, KINDS, SIDES, Summary
 
 logger = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 
@@ -13,17 +13,14 @@ from filelock import FileLock, Timeout
 
 from assistant.config import Settings
 from assistant.errors import IndexBusyError, StoreUnavailableError
-from assistant.ingest.chunking import chunk_article
 from assistant.ingest.embedding import ArticleEmbedder
 from assistant.ingest.lexical import LexicalIndex, lexical_path, sync_lexical
-from assistant.ingest.loader import FileStamp, load_articles
-from assistant.ingest.store import ArticleChunks, ArticleRecord, ChromaStore, IndexState, now_iso
+from assistant.ingest.loader import FileStamp, LoadedArticles, load_articles
+from assistant.ingest.store import ArticleRecord, ChromaStore, IndexState, now_iso
+from assistant.ingest.writing import ChunkWriter, Progress, Searchable
 from assistant.types import Article, IndexReport, Metadata
 
 logger = logging.getLogger(__name__)
-
-# Called with (articles done, articles to embed, name of the article being embedded).
-Progress = Callable[[int, int, str], None]
 
 
 def article_key(article: Article) -> str:
@@ -101,13 +98,17 @@ def update_index(
     full: bool = False,
     progress: Progress | None = None,
     lexical: LexicalIndex | None = None,
+    searchable: Searchable | None = None,
 ) -> IndexReport:
     """Embed new and changed articles, drop removed ones, leave unchanged ones untouched.
 
+    New and changed articles are served in two steps: first by their words (their lexical rows are written,
+    then the pointer serves them, and ``searchable`` is called), then by their meaning as their vectors are
+    written, a few articles at a time. Retired chunks are deleted after the first switch.
+
     With ``full`` (or when the embedding model changed) everything is embedded again into a new collection,
-    and the pointer switches to it only once it is complete. The lexical index (built from the settings when
-    absent) follows the same steps: an article's rows are written with its vectors, before the switch, and
-    retired rows are deleted after it.
+    and the pointer switches to it only once it is complete, words and vectors together. The lexical index is
+    built from the settings when absent.
 
     Raises:
         BadInputError: the articles folder does not exist.
@@ -115,105 +116,119 @@ def update_index(
         StoreUnavailableError: the index cannot be opened or written.
     """
     started = time.perf_counter()
-    lexical = lexical or LexicalIndex(lexical_path(settings))
+    writer = ChunkWriter(settings, store, embedder, lexical or LexicalIndex(lexical_path(settings)))
     with build_lock(settings):
         state = store.read_state()
         rebuild = full or state is None or state.embedding_model != embedder.model_id
-        old = state.articles if state is not None else {}
-        # Files whose size and time are those of the served article are not read again (a rebuild reads all).
-        known = {} if rebuild else {s: FileStamp(r.size, r.mtime_ns, r.text_key) for s, r in old.items() if r.text_key}
-        loaded = load_articles(settings.seeds_dir, settings.max_article_bytes, prefer=old, known=known)
-        articles = {a.source: a for a in loaded.articles}
         if state is not None and state.embedding_model != embedder.model_id:
             logger.warning(
                 "the index was built with %s; embedding every article again with %s",
                 state.embedding_model,
                 embedder.model_id,
             )
+        plan = _Plan.of(settings, state, read_all=rebuild)
+        if rebuild:
+            return _rebuild(writer, state, plan, started, progress)
+        assert state is not None
+        return _update(writer, state, plan, started, progress=progress, searchable=searchable)
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """The articles folder as this update reads it, beside what the index serves."""
+
+    loaded: LoadedArticles
+    articles: dict[str, Article]  # the articles read, by file name
+    keys: dict[str, str]  # every article's key, read or not
+    changes: _Changes
+
+    @classmethod
+    def of(cls, settings: Settings, state: IndexState | None, *, read_all: bool) -> _Plan:
+        """Read the folder; unless ``read_all`` (a rebuild), files whose size and time are those of a served
+        and embedded article are not read again."""
+        old = state.articles if state is not None else {}
+        known = {s: FileStamp(r.size, r.mtime_ns, r.text_key) for s, r in old.items() if r.text_key and r.embedded}
+        if read_all:
+            known = {}
+        loaded = load_articles(settings.seeds_dir, settings.max_article_bytes, prefer=old, known=known)
+        articles = {a.source: a for a in loaded.articles}
         keys = {source: article_key(a) for source, a in articles.items()} | {s: old[s].key for s in loaded.unchanged}
-        changes = _Changes.between(old, keys)
-        added, updated, removed, unchanged = (
-            changes.added,
-            changes.updated,
-            changes.removed,
-            changes.unchanged,
-        )
+        return cls(loaded, articles, keys, _Changes.between(old, keys))
 
-        if rebuild:
-            to_embed = sorted(articles)
-            store.drop_unused_collections(keep=[state.collection] if state else [])
-            lexical.drop_unused(keep=[state.collection] if state else [])
-            collection = store.new_collection()
-            lexical.create(collection)
-            base = IndexState(collection=collection, embedding_model=embedder.model_id)
-            manifest: dict[str, ArticleRecord] = {}
-        else:
-            assert state is not None
-            state = _clear_pending(store, lexical, state)
-            store.drop_unused_collections(keep=[state.collection])
-            lexical.drop_unused(keep=[state.collection])
-            # An index written before the lexical index was kept on disk, or a deleted lexical file: filled here.
-            sync_lexical(store, lexical, state)
-            to_embed = sorted(added + updated)
-            restamped = {s: _described(_stamped(old[s], loaded.stamps.get(s)), loaded.meta.get(s)) for s in unchanged}
-            if not to_embed and not removed:
-                if store.legacy_pointer or restamped != {s: old[s] for s in unchanged}:
-                    # The pointer in today's form (small, read on every question), with the files' new stamps.
-                    state = replace(state, articles=dict(sorted(restamped.items())))
-                    store.write_state(state)
-                return _report(changes, state, started, loaded.skipped)
-            # Announce the keys about to be written, so that an interrupted run can be cleaned up.
-            base = replace(state, pending=tuple(keys[s] for s in to_embed))
-            store.write_state(base)
-            manifest = restamped
-
-        todo = [(keys[s], articles[s]) for s in to_embed]
-        records = _embed_articles(
-            settings, store, embedder, lexical, collection=base.collection, to_embed=todo, progress=progress
-        )
-        manifest |= {s: _described(_stamped(r, loaded.stamps.get(s)), loaded.meta.get(s)) for s, r in records.items()}
-
-        retired = [old[s].key for s in updated + removed] if not rebuild else []
-        new_state = replace(base, articles=dict(sorted(manifest.items())), updated_at=now_iso(), pending=tuple(retired))
-        store.write_state(new_state)  # the switch
-        if rebuild:
-            # The previous collection stays until the next update, so that a question being answered from it
-            # during the switch still finds it; collections older than that are dropped now.
-            kept = [new_state.collection, *([state.collection] if state else [])]
-            store.drop_unused_collections(keep=kept)
-            lexical.drop_unused(keep=kept)
-        else:
-            new_state = _clear_pending(store, lexical, new_state)
-        return _report(changes, new_state, started, loaded.skipped)
+    def record(self, source: str, record: ArticleRecord) -> ArticleRecord:
+        """The record with the file's stamp and metadata of this update."""
+        return _described(_stamped(record, self.loaded.stamps.get(source)), self.loaded.meta.get(source))
 
 
-def _embed_articles(
-    settings: Settings,
-    store: ChromaStore,
-    embedder: ArticleEmbedder,
-    lexical: LexicalIndex,
+def _rebuild(
+    writer: ChunkWriter, state: IndexState | None, plan: _Plan, started: float, progress: Progress | None
+) -> IndexReport:
+    """Embed every article into a new collection, then switch the pointer to it."""
+    store, lexical = writer.store, writer.lexical
+    store.drop_unused_collections(keep=[state.collection] if state else [])
+    lexical.drop_unused(keep=[state.collection] if state else [])
+    collection = store.new_collection()
+    lexical.create(collection)
+    todo = [(plan.keys[s], plan.articles[s]) for s in sorted(plan.articles)]
+    records = writer.write_whole(collection, todo, progress)
+    served = {s: plan.record(s, r) for s, r in sorted(records.items())}
+    new_state = IndexState(collection, writer.embedder.model_id, articles=served, updated_at=now_iso())
+    store.write_state(new_state)  # the switch
+    # The previous collection stays until the next update, so that a question being answered from it during
+    # the switch still finds it; collections older than that are dropped now.
+    kept = [new_state.collection, *([state.collection] if state else [])]
+    store.drop_unused_collections(keep=kept)
+    lexical.drop_unused(keep=kept)
+    return _report(plan, new_state, started)
+
+
+def _update(
+    writer: ChunkWriter,
+    state: IndexState,
+    plan: _Plan,
+    started: float,
     *,
-    collection: str,
-    to_embed: list[tuple[str, Article]],
     progress: Progress | None,
-) -> dict[str, ArticleRecord]:
-    """Chunk and embed each article, writing them a few at a time; their records, by file name."""
-    records: dict[str, ArticleRecord] = {}
-    batch: list[ArticleChunks] = []
-    for done, (key, article) in enumerate(to_embed):
-        if progress:
-            progress(done, len(to_embed), article.source)
-        chunks = chunk_article(article, settings.chunk_min_words, settings.chunk_max_words)
-        batch.append(ArticleChunks(key, article.title, chunks, embedder.embed_documents([c.text for c in chunks])))
-        # Nothing written here is served before the update's switch, so the record can be made now.
-        records[article.source] = ArticleRecord(key=key, title=article.title, chunks=len(chunks))
-        if sum(len(a.chunks) for a in batch) >= settings.index_batch_chunks:
-            _write_batch(store, lexical, collection, batch)
-            batch = []
-    _write_batch(store, lexical, collection, batch)
-    if progress:
-        progress(len(to_embed), len(to_embed), "")
-    return records
+    searchable: Searchable | None,
+) -> IndexReport:
+    """Serve new and changed articles by their words, retire the old ones, then write the new ones' vectors."""
+    store, lexical, old, changes = writer.store, writer.lexical, state.articles, plan.changes
+    state = _clear_pending(store, lexical, state)
+    store.drop_unused_collections(keep=[state.collection])
+    lexical.drop_unused(keep=[state.collection])
+    # An index written before the lexical index was kept on disk, or a deleted lexical file: filled here.
+    sync_lexical(store, lexical, state)
+    # Unchanged articles whose vectors an interrupted update did not finish writing are embedded now.
+    unfinished = [s for s in changes.unchanged if not old[s].embedded and s in plan.articles]
+    to_embed = sorted(changes.added + changes.updated + unfinished)
+    kept = {s: plan.record(s, old[s]) for s in changes.unchanged}
+    if not to_embed and not changes.removed:
+        if store.legacy_pointer or kept != {s: old[s] for s in changes.unchanged}:
+            # The pointer in today's form (small, read on every question), with the files' new stamps.
+            state = replace(state, articles=dict(sorted(kept.items())))
+            store.write_state(state)
+        return _report(plan, state, started)
+    # Announce the keys about to be written, so that an interrupted run can be cleaned up.
+    store.write_state(replace(state, pending=tuple(plan.keys[s] for s in to_embed)))
+
+    # First their words: the articles are searchable by BM25 as soon as their rows are in and the pointer
+    # serves them; their vectors (the slow part: about ten chunks a second on 2 cores) come after.
+    chunked = [writer.chunked(plan.keys[s], plan.articles[s]) for s in to_embed]
+    writer.write_words(state.collection, chunked)
+    waiting = {
+        s: plan.record(s, ArticleRecord(c.key, c.title, len(c.chunks), embedded=False))
+        for s, c in zip(to_embed, chunked, strict=True)
+    }
+    retired = [old[s].key for s in changes.updated + changes.removed]
+    served = dict(sorted((kept | waiting).items()))
+    state = replace(state, articles=served, updated_at=now_iso(), pending=tuple(retired))
+    store.write_state(state)  # the switch
+    state = _clear_pending(store, lexical, state)
+    searchable_after = time.perf_counter() - started
+    if searchable:
+        searchable()
+    state = writer.write_vectors(state, chunked, progress)
+    return _report(plan, state, started, searchable_after)
 
 
 def _stamped(record: ArticleRecord, stamp: FileStamp | None) -> ArticleRecord:
@@ -230,21 +245,14 @@ def _described(record: ArticleRecord, meta: Metadata | None) -> ArticleRecord:
     return replace(record, published=meta.published, site=meta.site, url=meta.url)
 
 
-def _write_batch(store: ChromaStore, lexical: LexicalIndex, collection: str, batch: list[ArticleChunks]) -> None:
-    """Write a few articles' vectors, then their lexical rows: one store write and one transaction."""
-    if batch:
-        store.add_articles(collection, batch)
-        lexical.add_articles(collection, batch)
-        logger.debug("wrote %d articles", len(batch))
-
-
 def _clear_pending(store: ChromaStore, lexical: LexicalIndex, state: IndexState) -> IndexState:
     """Delete the vectors of pending articles the state does not serve, and every lexical row it does not serve."""
     lexical.delete_articles(state.collection, lexical.articles(state.collection).keys() - state.served_keys)
     return store.clear_pending(state)
 
 
-def _report(changes: _Changes, state: IndexState, started: float, skipped: list[str]) -> IndexReport:
+def _report(plan: _Plan, state: IndexState, started: float, searchable_after: float | None = None) -> IndexReport:
+    changes = plan.changes
     return IndexReport(
         added=len(changes.added),
         updated=len(changes.updated),
@@ -252,5 +260,6 @@ def _report(changes: _Changes, state: IndexState, started: float, skipped: list[
         unchanged=len(changes.unchanged),
         chunks=state.chunk_count,
         seconds=time.perf_counter() - started,
-        skipped=tuple(skipped),
+        skipped=tuple(plan.loaded.skipped),
+        searchable_seconds=searchable_after,
     )

@@ -235,7 +235,9 @@ def sync_lexical(store: ChromaStore, lexical: LexicalIndex, state: IndexState) -
     that reads a Chroma server's index for the first time) and brings a copy up to date after an update made
     elsewhere. It never deletes: the update that retires an article deletes its rows.
     """
-    missing = sorted(state.served_keys - lexical.articles(state.collection).keys())
+    # An article whose vectors are still being written has no chunks in the store yet: the update that serves
+    # it wrote its rows here, and writes them again if it was interrupted.
+    missing = sorted(state.embedded_keys - lexical.articles(state.collection).keys())
     if not missing:
         lexical.create(state.collection)
         return 0

@@ -44,6 +44,9 @@ class ArticleRecord:
     published: str = ""
     site: str = ""
     url: str = ""
+    # False while the article is searchable by its words only: an update serves its lexical rows first and
+    # writes its vectors after (an update interrupted meanwhile leaves it False: the next one embeds it).
+    embedded: bool = True
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,11 @@ class IndexState:
     @cached_property
     def served_keys(self) -> frozenset[str]:
         return frozenset(record.key for record in self.articles.values())
+
+    @cached_property
+    def embedded_keys(self) -> frozenset[str]:
+        """Keys of the served articles whose vectors are all written."""
+        return frozenset(record.key for record in self.articles.values() if record.embedded)
 
     @cached_property
     def chunk_count(self) -> int:
@@ -85,6 +93,7 @@ class IndexState:
                 "mtime_ns": r.mtime_ns,
                 "text_key": r.text_key,
                 **{k: v for k, v in (("published", r.published), ("site", r.site), ("url", r.url)) if v},
+                **({} if r.embedded else {"embedded": False}),
             }
             for s, r in self.articles.items()
         }
@@ -355,6 +364,10 @@ class ChromaStore:
         chunks = state.chunk_count
         where = None
         if keys is not None and served != state.served_keys:
+            # Articles whose vectors are still being written are found by their words only.
+            served &= state.embedded_keys
+            if not served:
+                return []
             chunks = sum(r.chunks for r in state.articles.values() if r.key in served)
             where = {"article": {"$in": sorted(served)}}
         with self._reading():

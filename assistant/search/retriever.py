@@ -94,9 +94,12 @@ class HybridRetriever:
         dense = self.store.nearest(state, self.embedder.embed_query(query), self.settings.dense_candidates, keys)
         sparse = sparse_search.result()
         by_id = {stored.id: stored for stored, _ in (*dense, *sparse)}
-        fused = reciprocal_rank_fusion(
-            [[stored.id for stored, _ in dense], [stored.id for stored, _ in sparse]], k=self.settings.rrf_k
-        )
+        rankings: list[list[str | None]] = [[stored.id for stored, _ in dense], [stored.id for stored, _ in sparse]]
+        if state.embedded_keys != state.served_keys:
+            # Articles whose vectors are still being written cannot be in the dense ranking: their chunks are
+            # ranked there as they are by their words, so that a new article is not outranked for lacking them.
+            rankings.append([stored.id if stored.key not in state.embedded_keys else None for stored, _ in sparse])
+        fused = reciprocal_rank_fusion(rankings, k=self.settings.rrf_k)
         passages = []
         for cid, score in fused[:k]:
             stored = by_id[cid]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -16,8 +16,8 @@ from assistant.api import Assistant
 from assistant.config import Settings
 from assistant.errors import AssistantError, BadInputError
 from assistant.ingest.catalog import read_feeds
-from assistant.ingest.indexing import Progress
 from assistant.ingest.loader import ARTICLE_SUFFIXES
+from assistant.ingest.writing import Progress
 from assistant.types import IndexReport, Lang
 from assistant.uploads import SavedArticle, read_upload, save_article
 from assistant.web.access import signin_configured
@@ -65,10 +65,10 @@ class ArticleAdditions:
         lines += saved_lines(saved, language)
         indexed: IndexReport | None = None
         if documents:
-            report, indexed = self.assistant.add_uploads(documents, progress=progress)
+            report, indexed = self.assistant.add_uploads(documents, progress=progress, searchable=_told(language))
             lines += _reported(report, None, language)
         if saved and indexed is None:  # add_uploads indexed the saved articles too when it added something
-            indexed = self.assistant.index(progress=progress)
+            indexed = self.assistant.index(progress=progress, searchable=_told(language))
         return [*lines, *_reported(None, indexed, language)]
 
     def link(self, text: str | None, language: Lang, progress: Progress) -> tuple[list[str], bool]:
@@ -81,7 +81,9 @@ class ArticleAdditions:
         """
         url = web_link(text, language)
         private = self.assistant.settings.fetch_private
-        report, indexed = self.assistant.add([url], allow_private=private, progress=progress)
+        report, indexed = self.assistant.add(
+            [url], allow_private=private, progress=progress, searchable=_told(language)
+        )
         return _reported(report, indexed, language), bool(report.added or report.already)
 
     def feeds(self, language: Lang, progress: Progress) -> list[str]:
@@ -93,7 +95,9 @@ class ArticleAdditions:
         if not read_feeds(self.assistant.settings.seeds_dir):
             raise BadInputError(no_feed_yet(language))
         private = self.assistant.settings.fetch_private
-        report, indexed = self.assistant.refresh_feeds(allow_private=private, progress=progress)
+        report, indexed = self.assistant.refresh_feeds(
+            allow_private=private, progress=progress, searchable=_told(language)
+        )
         return _reported(report, indexed, language)
 
 
@@ -108,6 +112,22 @@ def _reported(report: AddReport | None, indexed: IndexReport | None, language: L
         _warn(indexed.skipped)
         lines.append(indexed.summary())
     return lines
+
+
+def _told(language: Lang) -> Callable[[], None]:
+    """Says, as soon as the update serves the new articles by their words, that they can be asked about."""
+
+    def searchable() -> None:
+        gr.Info(
+            said(
+                language,
+                "The new articles can be asked about now; their passages are being indexed by meaning.",
+                "On peut déjà poser des questions sur les nouveaux articles ; leurs passages sont en cours "
+                "d'indexation par le sens.",
+            )
+        )
+
+    return searchable
 
 
 def _warn(messages: Sequence[str]) -> None:

@@ -8,8 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
 
-from assistant.api import IndexStatus
-from assistant.types import Answer, Citation, Lang, Metadata, Passage
+from assistant.types import Answer, Citation, IndexStatus, Lang, Metadata, Passage
 
 logger = logging.getLogger(__name__)
 

@@ -13,10 +13,10 @@ from typing import Any
 import gradio as gr
 
 from assistant.answering.language import detect_language
-from assistant.api import Assistant, IndexStatus
+from assistant.api import Assistant
 from assistant.errors import AssistantError, IndexNotBuiltError
 from assistant.ingest.catalog import original_of, read_metadata
-from assistant.types import Answer, IndexReport, Lang
+from assistant.types import Answer, IndexReport, IndexStatus, Lang
 from assistant.web import render
 from assistant.web.access import may_upload
 from assistant.web.additions import ArticleAdditions, upload_refusal
