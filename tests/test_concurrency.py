@@ -27,7 +27,7 @@ from assistant.answering.llm import ChatModelGenerator
 from assistant.answering.models import SERVER_CONCURRENCY, make_generator
 from assistant.types import Answer, Passage
 from assistant.web import WebChat, build_demo
-from assistant.web.ui import ASSISTANT_QUEUE, INDEX_QUEUE
+from assistant.web.ui import ANSWERS_SHOWN_WAITING, ASSISTANT_QUEUE, INDEX_QUEUE
 from tests.conftest import ROOT
 from tests.fakes import HashEmbedder, QueuedGenerator
 
@@ -298,7 +298,8 @@ def test_the_web_chat_answers_as_many_at_once_as_the_model_and_updates_the_index
         answering = [fn for fn in demo.fns.values() if fn.fn is not None and fn.fn.__name__ in ("respond", "ask")]
         assert len(answering) == 3  # the button, the question box's Enter, the /ask API
         for fn in answering:
-            assert (fn.concurrency_id, fn.concurrency_limit) == (ASSISTANT_QUEUE, answers)
+            # Those the model answers, and a few more shown waiting for it (with their sources).
+            assert (fn.concurrency_id, fn.concurrency_limit) == (ASSISTANT_QUEUE, answers + ANSWERS_SHOWN_WAITING)
         for name in ("update_index", "add_articles"):
             assert (by_name[name].concurrency_id, by_name[name].concurrency_limit) == (INDEX_QUEUE, 1)
 

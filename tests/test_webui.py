@@ -117,6 +117,25 @@ def test_the_passages_being_read_show_before_the_model_writes(settings: Settings
     assert [t for _, t, _ in states] == sorted(t for _, t, _ in states)
 
 
+def test_a_question_waiting_for_the_model_shows_its_sources_and_its_place(
+    chat: WebChat, generator: QueuedGenerator
+) -> None:
+    generator.answers.extend([REPLY, REPLY])
+    first = chat.respond(QUESTION, [])
+    next(first)  # the placeholder
+    assert "Lecture de" in next(first)[0][-1]["content"], "the first question has the model: it reads"
+    second = chat.respond("Quelle somme Meta a-t-il investie dans Scale AI ?", [])
+    next(second)
+    waiting = next(second)[0][-1]["content"]
+    assert 'class="answer pending reading"' in waiting and 'class="reading-list"' in waiting, "its sources, at once"
+    assert "En attente du modèle : une question avant celle-ci" in waiting
+    assert list(first)[-1][1][-1][1].answered
+    assert len(generator.prompts) == 1, "the model has read only the first question"
+    rest = list(second)
+    assert "Lecture de" in rest[0][0][-1]["content"], "its turn came: it reads"
+    assert rest[-1][1][-1][1].answered and len(generator.prompts) == 2
+
+
 def test_a_refusal_shows_the_closest_passages_as_not_an_answer(
     chat: WebChat, generator: QueuedGenerator, articles_dir: Path
 ) -> None:

@@ -15,7 +15,7 @@ from assistant.web.access import Accounts, exposure, signin_configured, uploads_
 from assistant.web.additions import UPLOAD_SUFFIXES
 from assistant.web.labels import with_evaluated_hints
 from assistant.web.render import LABELS
-from assistant.web.ui import ASSISTANT_QUEUE, INDEX_QUEUE, WebChat, example_question
+from assistant.web.ui import ANSWERS_SHOWN_WAITING, ASSISTANT_QUEUE, INDEX_QUEUE, WebChat, example_question
 
 logger = logging.getLogger(__name__)
 
@@ -99,7 +99,9 @@ def build_demo(chat: WebChat) -> gr.Blocks:
             *(adding.link, adding.add_link, adding.refresh_feeds, filters.panel, filters.since, filters.until),
             filters.sources,
         ]
-        answers = chat.answers_at_once  # the same limit on every answering event: a group takes the lowest given
+        # The same limit on every answering event (a group takes the lowest given): the questions the model is
+        # answering and those shown waiting for it (WebChat.slots keeps their order).
+        answers = chat.answers_at_once + ANSWERS_SHOWN_WAITING
         answer_outputs: list[Any] = [chatbot, turns, question, sources, language, *labelled]
         asked: list[Any] = [question, turns, filters.since, filters.until, filters.sources]
         ask.click(

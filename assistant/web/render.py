@@ -26,6 +26,8 @@ LABELS: dict[Lang, dict[str, str]] = {
         "closest_heading": "Closest passages (not an answer)",
         "reading_one": "Reading 1 passage…",
         "reading": "Reading {count} passages…",
+        "waiting_one": "Waiting for the model: one question before this one…",
+        "waiting": "Waiting for the model: {count} questions before this one…",
         "article_tab": "Article",
         "articles_tab": "Articles",
         "article_hint": "Select a source under an answer to see the quoted passage in its article.",
@@ -71,6 +73,8 @@ LABELS: dict[Lang, dict[str, str]] = {
         "closest_heading": "Passages les plus proches (ce n’est pas une réponse)",
         "reading_one": "Lecture d’un passage…",
         "reading": "Lecture de {count} passages…",
+        "waiting_one": "En attente du modèle : une question avant celle-ci…",
+        "waiting": "En attente du modèle : {count} questions avant celle-ci…",
         "article_tab": "Article",
         "articles_tab": "Articles",
         "article_hint": "Choisissez une source sous une réponse pour voir le passage cité dans son article.",
@@ -127,10 +131,13 @@ def answer_html(text: str, citations: Sequence[Citation], language: Lang, *, pen
     return "".join(parts)
 
 
-def reading_html(sources: Sequence[Passage], note: str, language: Lang) -> str:
-    """The answer to come while the model reads: what it is doing, and the articles of the passages it reads."""
+def reading_html(sources: Sequence[Passage], note: str, language: Lang, *, ahead: int = 0) -> str:
+    """The answer to come while the model reads (or waits for the model, ``ahead`` questions before this one):
+    what it is doing, and the articles of the passages it reads."""
     labels = LABELS[language]
     status = labels["reading_one"] if len(sources) == 1 else labels["reading"].format(count=len(sources))
+    if ahead:
+        status = labels["waiting_one" if ahead == 1 else "waiting"].format(count=ahead)
     body = f'<div class="reading-status">{escape(status)}</div>'
     if note:
         body = f"{text_html(note)}{body}"

@@ -24,6 +24,7 @@ from assistant.web.examples import example_questions
 from assistant.web.filters import question_filter, source_choices
 from assistant.web.labels import LABELLED, language_updates
 from assistant.web.render import LABELS
+from assistant.web.slots import AnswerSlots, Waiting
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +35,9 @@ Message = dict[str, str]
 # their own group, so that a question never waits behind an update (answers read the index it switches to).
 ASSISTANT_QUEUE = "assistant"
 INDEX_QUEUE = "index"
+# Questions the chat takes up beyond those the model is answering: each shows its sources and its place in line
+# while it waits for the model (the others wait in Gradio's queue, where nothing is shown).
+ANSWERS_SHOWN_WAITING = 8
 # Gradio gives a handler a live progress bar when a parameter's default is a gr.Progress.
 _PROGRESS = gr.Progress()
 _UNEXPECTED = "Something went wrong on the server (see its log); try again."
@@ -72,6 +76,9 @@ class WebChat:
     def __init__(self, assistant: Assistant) -> None:
         self.assistant = assistant
         self.additions = ArticleAdditions(assistant)
+        # Questions taken up at once (up to ANSWERS_SHOWN_WAITING more than the model writes) each show their
+        # sources at once, then wait here, in order, for the model.
+        self.slots = AnswerSlots(self.answers_at_once)
 
     @property
     def articles_dir(self) -> Path:
@@ -138,14 +145,20 @@ class WebChat:
         # be loading); the answer's own language is known when it is done.
         language = detect_language(question, fallback=language)
         try:
-            for update in stream.updates():
-                if update.stage == "done":
-                    break
-                if update.stage == "reading":
-                    partial = render.reading_html(update.sources, update.text, language)
-                else:
-                    partial = render.answer_html(update.text, update.citations, language, pending=True)
-                yield [*shown, asked, _assistant_message(partial)], gr.skip(), gr.skip(), *skip_rest
+            with self.slots.turn() as waiting:
+                for update in stream.updates():
+                    if update.stage == "done":
+                        break
+                    if update.stage == "reading" and not waiting.served:
+                        # The sources at once; the model (the next step) once this question's turn comes.
+                        for ahead in _places(waiting):
+                            partial = render.reading_html(update.sources, update.text, language, ahead=ahead)
+                            yield [*shown, asked, _assistant_message(partial)], gr.skip(), gr.skip(), *skip_rest
+                    if update.stage == "reading":
+                        partial = render.reading_html(update.sources, update.text, language)
+                    else:
+                        partial = render.answer_html(update.text, update.citations, language, pending=True)
+                    yield [*shown, asked, _assistant_message(partial)], gr.skip(), gr.skip(), *skip_rest
             answer = stream.answer
         except Exception as err:
             # Back to the conversation as it was, the question in the box to try again; then the message.
@@ -304,7 +317,9 @@ class WebChat:
         """
         try:
             limit = question_filter(since, until, sources)
-            answer = self.assistant.ask(question, [(str(q), str(a)) for q, a in history or []], limit)
+            with self.slots.turn() as waiting:  # in line with the chat's questions
+                waiting.take(timeout=None)
+                answer = self.assistant.ask(question, [(str(q), str(a)) for q, a in history or []], limit)
         except Exception as err:
             raise user_error(err) from err
         return dataclasses.asdict(answer)
@@ -349,6 +364,16 @@ def _reporter(progress: gr.Progress) -> Callable[[int, int, str], None]:
         progress((done, total), desc=article, unit="articles")
 
     return report
+
+
+def _places(waiting: Waiting) -> Iterator[int]:
+    """While a question waits for the model: how many questions are before it, each time that changes."""
+    shown = -1
+    while not waiting.take(timeout=0 if shown < 0 else 1.0):
+        ahead = waiting.ahead
+        if ahead and ahead != shown:
+            shown = ahead
+            yield ahead
 
 
 def _assistant_message(content: str) -> Message:
