@@ -18,13 +18,16 @@ from assistant.questions import clean_question, clean_text
 from assistant.search.filters import ArticleFilter
 from assistant.search.retriever import HybridRetriever
 from assistant.types import Answer, IndexReport, IndexStatus, Passage
+from assistant.warming import load_for_answering
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
+    from assistant.answering.answer_stream import AnswerStream
     from assistant.answering.generator import Generator
-    from assistant.answering.pipeline import Answerer, AnswerStream, History
-    from assistant.ingest.adding import AddReport, ArticleAdder
+    from assistant.answering.pipeline import Answerer, History
+    from assistant.ingest.add_report import AddReport
+    from assistant.ingest.adding import ArticleAdder
 
 logger = logging.getLogger(__name__)
 
@@ -213,33 +216,8 @@ class Assistant:
         Raises:
             AssistantError: the index cannot be built or a model cannot be loaded; the message says why.
         """
-        # The language model loads (mostly outside Python: the file is mapped, llama.cpp sets up) while the index,
-        # the embedding model and the detectors load here: on 2 cores the two overlap.
-        failure: list[BaseException] = []
-        # What both threads import is imported first, here: numpy (Chroma's and llama.cpp's), and the answer
-        # stage with LangChain. Two threads importing numpy at once can find it half initialised (ImportError:
-        # "partially initialized module"), as `assistant ask` once did.
-        import numpy  # noqa: F401, PLC0415
-
-        generator = self.generator
-
-        def load_generator() -> None:
-            try:
-                generator.load()
-            except BaseException as err:  # handed to the caller below
-                failure.append(err)
-
-        loading = threading.Thread(target=load_generator, name="load-language-model", daemon=True)
-        loading.start()
-        try:
-            self.retrieve("warm-up", 1)  # any words: this loads the embedding model and opens the index
-            from assistant.answering.language import preload as preload_language_models  # noqa: PLC0415
-
-            preload_language_models()
-        finally:
-            loading.join()
-        if failure:
-            raise failure[0]
+        # Any words: retrieving loads the embedding model and opens the index (building it if missing).
+        load_for_answering(lambda: self.generator, lambda: self.retrieve("warm-up", 1))
 
     def retrieve(self, question: str, k: int = 5, limit: ArticleFilter | None = None) -> list[Passage]:
         """The ``k`` passages of the articles that best match ``question``, best first.

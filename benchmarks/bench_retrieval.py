@@ -24,8 +24,9 @@ from results import save_result
 from assistant import Assistant, Settings
 from assistant.evaluation.retrieval import load_questions
 from assistant.ingest.embedding import ArticleEmbedder, E5Embedder
+from assistant.ingest.index_state import ArticleRecord, IndexState, now_iso
 from assistant.ingest.lexical import LexicalIndex, lexical_path
-from assistant.ingest.store import ArticleChunks, ArticleRecord, ChromaStore, IndexState, now_iso
+from assistant.ingest.store import ArticleChunks, ChromaStore
 from assistant.types import Chunk
 
 ROOT = Path(__file__).resolve().parent.parent

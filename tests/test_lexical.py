@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 from assistant import Assistant, Settings
+from assistant.ingest.index_state import ArticleRecord, IndexState
 from assistant.ingest.lexical import LexicalIndex, lexical_path
-from assistant.ingest.store import ArticleChunks, ArticleRecord, IndexState
+from assistant.ingest.store import ArticleChunks
 from assistant.types import Chunk
 from tests.conftest import ROOT
 from tests.fakes import HashEmbedder

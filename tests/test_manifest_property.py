@@ -17,8 +17,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from assistant import Assistant, Settings
+from assistant.ingest.index_state import ArticleRecord
 from assistant.ingest.indexing import article_key
-from assistant.ingest.store import ArticleRecord
 from assistant.types import Article
 from tests.fakes import HashEmbedder
 

@@ -12,7 +12,7 @@ from assistant import Assistant
 from assistant.errors import BadInputError
 from assistant.ingest.catalog import article_file_name, read_all_metadata, read_metadata, write_metadata
 from assistant.ingest.duplicates import find_same_article, same_link, word_runs
-from assistant.ingest.store import ArticleRecord
+from assistant.ingest.index_state import ArticleRecord
 from assistant.search.filters import ArticleFilter, parse_day
 from assistant.types import Metadata
 

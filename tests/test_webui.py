@@ -22,10 +22,11 @@ from assistant.ingest.catalog import keep_original, write_metadata
 from assistant.types import Answer, Citation, Metadata, Passage
 from assistant.web import WebChat, build_demo, render
 from assistant.web.additions import web_link
+from assistant.web.conversation import Turn
 from assistant.web.examples import example_questions, shorten_title
 from assistant.web.filters import question_filter
 from assistant.web.labels import LABELLED, language_updates
-from assistant.web.ui import Turn, example_question
+from assistant.web.ui import example_question
 from tests.fakes import HashEmbedder, QueuedGenerator
 
 FORMATS = Path(__file__).parent / "data" / "formats"

@@ -7,15 +7,15 @@ from __future__ import annotations
 
 import logging
 import re
-import time
 from collections.abc import Callable, Iterator, Sequence
 from collections.abc import Generator as Steps
 from contextlib import closing
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Literal
 
-from assistant.answering.excerpts import Excerpts, Quote, SentenceVectors, as_read, gather_excerpts, rank_quotes
+from assistant.answering.answer_stream import AnswerStream, AnswerUpdate, Clock, relay
+from assistant.answering.citing import build_citation, cite, drop_changed_quotes
+from assistant.answering.disagreement import OtherReport, other_report
+from assistant.answering.excerpts import Excerpts, SentenceVectors, as_read, gather_excerpts, rank_quotes
 from assistant.answering.figures import figures_as_written, numbers
 from assistant.answering.generator import Generator
 from assistant.answering.language import detect_language, language_scores, other_language
@@ -49,52 +49,6 @@ Retrieve = Callable[[str, int, ArticleFilter | None], list[Passage]]
 _LANGUAGE_SURE = 0.75
 _FACT_SENTENCES = 2  # most checked sentences kept in the answer to a question about a fact
 _CLOSEST = 3  # sentences shown when the articles do not answer
-
-Stage = Literal["reading", "writing", "done"]
-
-
-@dataclass(frozen=True)
-class AnswerUpdate:
-    """What can be shown so far: the passages being read, then the checked answer as it grows.
-
-    ``stage`` is "reading" (the model reads ``sources``), "writing" (``text`` holds the statements checked so
-    far) or "done" (``answer`` is the final Answer)."""
-
-    stage: Stage
-    sources: tuple[Passage, ...] = ()
-    text: str = ""
-    citations: tuple[Citation, ...] = ()
-    answer: Answer | None = None
-
-
-class AnswerStream:
-    """The answer as it comes. Iterate for its text, piece by piece (each checked statement as soon as it is
-    checked); or over ``updates()`` for what the web chat shows. ``answer`` holds the full Answer afterwards."""
-
-    def __init__(self, updates: Iterator[AnswerUpdate]) -> None:
-        self._updates = updates
-        self._answer: Answer | None = None
-
-    def updates(self) -> Iterator[AnswerUpdate]:
-        for update in self._updates:
-            if update.answer is not None:
-                self._answer = update.answer
-            yield update
-
-    def __iter__(self) -> Iterator[str]:
-        said = ""
-        for update in self.updates():
-            if update.text.startswith(said) and len(update.text) > len(said):
-                yield update.text[len(said) :]
-                said = update.text
-
-    @property
-    def answer(self) -> Answer:
-        """The final answer; reading it consumes whatever of the stream is left."""
-        for _ in self.updates():
-            pass
-        assert self._answer is not None
-        return self._answer
 
 
 @dataclass
@@ -143,7 +97,7 @@ class Answerer:
         return rewritten
 
     def _run(self, question: str, history: History, limit: ArticleFilter | None) -> Iterator[AnswerUpdate]:
-        clock = _Clock()
+        clock = Clock()
         language = self.language_of(question, history)
         note = ""
         if other := other_language(question):
@@ -157,7 +111,7 @@ class Answerer:
         # leave the pronoun or change the question.)
         standalone = question
         steps = self._attempt(question, question, language, note, explanation, limit=limit)
-        attempt = yield from _relay(steps, clock)
+        attempt = yield from relay(steps, clock)
         first = attempt
         if not attempt.said and history and self.settings.history_turns:
             standalone = self.standalone(question, history)
@@ -165,7 +119,7 @@ class Answerer:
             explanation = explanation or asks_for_an_explanation(standalone)
             query = f"{standalone} {earlier}"
             steps = self._attempt(standalone, query, language, note, explanation, limit=limit, earlier=earlier)
-            attempt = yield from _relay(steps, clock)
+            attempt = yield from relay(steps, clock)
             attempt.statements[:0] = first.statements
         answered = bool(attempt.said)
         closest: list[Citation] = []
@@ -204,7 +158,7 @@ class Answerer:
         given), and keep the statements that the passages support; each kept statement is shown at once."""
         passages = self.retrieve(query, self.settings.answer_passages, limit)
         gathered = gather_excerpts(passages, self.sentence_vectors, len(passages))
-        excerpts = _still_in_articles(gathered, self.settings.seeds_dir)
+        excerpts = drop_changed_quotes(gathered, self.settings.seeds_dir)
         read = self._to_read(passages, explanation)
         attempt = _Attempt(excerpts, read)
         yield AnswerUpdate("reading", tuple(read), note)
@@ -241,14 +195,33 @@ class Answerer:
                     continue
                 if waiting or not _in_language_already(text, language):
                     waiting.append(checked)
-                elif self._add(attempt, checked, text, read_excerpts.blocks):
+                elif self._say(attempt, checked, text, read_excerpts, language):
                     yield AnswerUpdate("writing", tuple(read), note + attempt.text, tuple(attempt.citations))
                 if len(attempt.said) + len(waiting) >= most:
                     break
         for checked in waiting:
-            if self._add(attempt, checked, self._in_language(checked.text, language), read_excerpts.blocks):
+            if self._say(attempt, checked, self._in_language(checked.text, language), read_excerpts, language):
                 yield AnswerUpdate("writing", tuple(read), note + attempt.text, tuple(attempt.citations))
         return attempt
+
+    def _say(self, attempt: _Attempt, checked: Checked, text: str | None, excerpts: Excerpts, language: Lang) -> bool:
+        """Add the checked statement (see ``_add``); and when another dated article read reports it with other
+        figures, that article's sentence too, quoted: before the statement when that article is newer, after it
+        otherwise."""
+        report = other_report(checked.text, checked.quotes, excerpts)
+        if report is not None and any(
+            (c.source, c.start) == (report.quote.source, report.quote.start) for c in attempt.citations
+        ):
+            report = None  # quoted already
+        marks = (len(attempt.said), len(attempt.statements), len(attempt.citations))
+        if report is not None and report.newer:
+            _add_report(attempt, report, excerpts.blocks, language)
+        added = self._add(attempt, checked, text, excerpts.blocks)
+        if report is not None and report.newer and not added:  # nothing to put the newer report before
+            del attempt.said[marks[0]], attempt.statements[marks[1]], attempt.citations[marks[2] :]
+        elif report is not None and added and not report.newer:
+            _add_report(attempt, report, excerpts.blocks, language)
+        return added
 
     def _add(self, attempt: _Attempt, checked: Checked, text: str | None, blocks: Sequence[Passage]) -> bool:
         """Add the checked statement, as ``text`` (in the question's language), to the answer: with its figures
@@ -262,7 +235,7 @@ class Answerer:
             reason = "untranslatable" if text is None else "repeated"
             attempt.statements.append(Statement(checked.text, failed=(reason,)))
             return False
-        numbers_cited = _cite(checked.quotes, blocks, attempt.citations)
+        numbers_cited = cite(checked.quotes, blocks, attempt.citations)
         said = f"{text.rstrip(' .')} {''.join(f'[{n}]' for n in numbers_cited)}."
         attempt.said.append(said)
         attempt.statements.append(Statement(checked.text, said, numbers_cited))
@@ -297,83 +270,17 @@ class Answerer:
         if not excerpts.quotes:
             return []
         best = rank_quotes(question, self.embedder.embed_query(question), excerpts.quotes, _CLOSEST)
-        return [_citation(n, q, (q.start, q.end, q.text), excerpts.blocks) for n, q in enumerate(best, start=1)]
+        return [build_citation(n, q, (q.start, q.end, q.text), excerpts.blocks) for n, q in enumerate(best, start=1)]
+
+
+def _add_report(attempt: _Attempt, report: OtherReport, blocks: Sequence[Passage], language: Lang) -> None:
+    """Add another article's report of a statement, quoted and cited, to the answer."""
+    numbers_cited = cite((report.quote,), blocks, attempt.citations)
+    said = f"{report.said(language)} {''.join(f'[{n}]' for n in numbers_cited)}."
+    attempt.said.append(said)
+    attempt.statements.append(Statement(report.quote.text, said, numbers_cited))
 
 
 def _in_language_already(text: str, language: Lang) -> bool:
     """Whether the text can be said as it is: in ``language``, or too short to tell."""
     return len(text.split()) < WORDS_TO_TELL or language_scores(text)[language] >= 1 - _LANGUAGE_SURE
-
-
-class _Clock:
-    """Seconds since the question came, and when something was first shown."""
-
-    def __init__(self) -> None:
-        self.began = time.perf_counter()
-        self.first: float | None = None
-
-    def seconds(self) -> float:
-        return time.perf_counter() - self.began
-
-    def mark(self) -> None:
-        if self.first is None:
-            self.first = self.seconds()
-
-
-def _relay(steps: Steps[AnswerUpdate, None, _Attempt], clock: _Clock) -> Steps[AnswerUpdate, None, _Attempt]:
-    """``steps`` passed on, the time of the first update noted: the time to the first visible content."""
-    while True:
-        try:
-            update = next(steps)
-        except StopIteration as stop:
-            return stop.value  # type: ignore[no-any-return]
-        clock.mark()
-        yield update
-
-
-def _cite(quotes: Sequence[Quote], blocks: Sequence[Passage], citations: list[Citation]) -> tuple[int, ...]:
-    """The numbers of the citations of ``quotes`` (two neighbouring sentences make one quote), added to
-    ``citations`` when they are new."""
-    spans: list[tuple[Quote, int, int, str]] = []
-    if len(quotes) == 2 and quotes[0].block == quotes[1].block and 0 <= quotes[1].start - quotes[0].end <= 3:
-        block = blocks[quotes[0].block]
-        start, end = quotes[0].start, quotes[1].end
-        spans.append((quotes[0], start, end, block.text[start - block.start : end - block.start]))
-    else:
-        spans += [(q, q.start, q.end, q.text) for q in quotes]
-    cited = []
-    for quote, start, end, text in spans:
-        known = next((c for c in citations if (c.source, c.start, c.end) == (quote.source, start, end)), None)
-        if known is None:
-            known = _citation(len(citations) + 1, quote, (start, end, text), blocks)
-            citations.append(known)
-        cited.append(known.number)
-    return tuple(cited)
-
-
-def _citation(number: int, quote: Quote, span: tuple[int, int, str], blocks: Sequence[Passage]) -> Citation:
-    """A citation of ``span`` (start, end, text of the quote's article), with its article's date, site and link."""
-    block = blocks[quote.block] if quote.block < len(blocks) else None
-    described = (block.published, block.site, block.url) if block else ("", "", "")
-    return Citation(number, quote.source, span[2], span[0], span[1], quote.title, *described)
-
-
-def _still_in_articles(excerpts: Excerpts, seeds_dir: Path) -> Excerpts:
-    """The excerpts without the quotes whose text is no longer their article's at their offsets.
-
-    An article edited since it was indexed would make the offsets wrong: its sentences cannot be quoted
-    until 'assistant index' runs. An article that is not in the folder (an index shared through a Chroma
-    server) is trusted as indexed.
-    """
-    texts: dict[str, str | None] = {}
-    kept = []
-    for q in excerpts.quotes:
-        if q.source not in texts:
-            path = seeds_dir / q.source
-            texts[q.source] = path.read_text(encoding="utf-8", errors="replace") if path.is_file() else None
-        article = texts[q.source]
-        if article is not None and article[q.start : q.end] != q.text:
-            logger.warning("%s changed since it was indexed; run 'assistant index'", q.source)
-            continue
-        kept.append(q)
-    return Excerpts(excerpts.blocks, kept)

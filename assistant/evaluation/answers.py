@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
+from assistant.answering.answer_stream import AnswerStream
 from assistant.answering.language import detect_language
-from assistant.answering.pipeline import AnswerStream
 from assistant.ingest.terms import fold
 from assistant.types import Answer
 

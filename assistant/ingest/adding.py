@@ -1,40 +1,33 @@
 """Add articles from what people have: files (.txt, .md, .html, .pdf, .docx, feeds), folders of them, and links.
 
 Each document becomes one article of the articles folder: its clean text as a UTF-8 file (what the index,
-citations and viewer read), its metadata and original beside it (``catalog``). The same article met again, in
-another form, is not added twice. A feed is followed: adding it again adds only its new entries. One bad input
-is reported and the others are still added; nothing already in the folder is lost.
+citations and viewer read), its metadata and original beside it (``catalog``), written by ``article_folder``.
+The same article met again, in another form, is not added twice. A feed is followed: adding it again adds only
+its new entries. One bad input is reported and the others are still added (``add_report``); nothing already in
+the folder is lost.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from assistant.errors import BadInputError
-from assistant.ingest.catalog import (
-    FollowedFeed,
-    article_file_name,
-    keep_original,
-    read_feeds,
-    write_atomic,
-    write_feeds,
-    write_metadata,
-    write_new,
-)
+from assistant.ingest.add_report import AddReport
+from assistant.ingest.article_folder import ArticleFolder, OtherLanguage
+from assistant.ingest.catalog import FollowedFeed, read_feeds, write_feeds
 from assistant.ingest.documents import Document, Metadata
-from assistant.ingest.duplicates import find_same_article, same_link, word_runs
 from assistant.ingest.fetch import Fetched, FetchLimits, fetch
 from assistant.ingest.formats.detect import document_format
 from assistant.ingest.formats.docx import extract_docx
 from assistant.ingest.formats.feed import Feed, parse_feed
 from assistant.ingest.formats.html import extract_html
 from assistant.ingest.formats.pdf import extract_pdf
-from assistant.ingest.loader import ARTICLE_SUFFIXES, article_title, decode_article, load_articles
+from assistant.ingest.loader import ARTICLE_SUFFIXES, article_title, decode_article
 
 logger = logging.getLogger(__name__)
 
@@ -44,9 +37,6 @@ ADDABLE_SUFFIXES = (*ARTICLE_SUFFIXES, ".html", ".htm", ".xhtml", ".pdf", ".docx
 _SUMMARY_CHARS = 600
 _MOST_FEED_ENTRIES = 100_000
 _ORIGINAL_SUFFIX = {"html": ".html", "pdf": ".pdf", "docx": ".docx"}
-
-# The language a text is in, when it is neither French nor English ("German"); None otherwise.
-OtherLanguage = Callable[[str], str | None]
 
 
 @dataclass(frozen=True)
@@ -58,34 +48,6 @@ class AddLimits:
     max_article_bytes: int = 1_000_000
     max_feed_entries: int = 500
     max_pdf_pages: int = 2000
-
-
-@dataclass(frozen=True)
-class AddedArticle:
-    """An article written into the folder: its file name, title and metadata; ``replaced`` when it took the
-    place of a shorter version of itself (a feed's summary, say)."""
-
-    name: str
-    title: str
-    meta: Metadata
-    replaced: bool = False
-
-
-@dataclass
-class AddReport:
-    """What an addition did: the articles written, those already there, the inputs that could not be used."""
-
-    added: list[AddedArticle] = field(default_factory=list)
-    already: list[str] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-
-    def lines(self) -> list[str]:
-        out = [f"added {a.name} — {a.title}" + (" (a fuller version)" if a.replaced else "") for a in self.added]
-        out += [f"already there: {m}" for m in self.already]
-        out += [f"note: {m}" for m in self.notes]
-        out += [f"not added: {m}" for m in self.problems]
-        return out
 
 
 def is_link(item: str) -> bool:
@@ -100,9 +62,7 @@ class ArticleAdder:
         self.limits = limits
         self.other_language = other_language
         self.report = AddReport()
-        self._runs: dict[str, frozenset[int]] = {}
-        self._links: dict[str, str] = {}
-        self._loaded = False
+        self._articles = ArticleFolder(folder, limits.max_article_bytes, other_language)
 
     def add(self, items: Sequence[str]) -> AddReport:
         """Add every file, folder and link of ``items``; a problem with one is reported, the others are added.
@@ -180,7 +140,7 @@ class ArticleAdder:
             self._add_feed(fetched.data, asked, fetched.url)
             return
         document = self._extract(kind, fetched.data, fetched.url, url=fetched.url, charset=fetched.charset)
-        self._store(document, original=None)
+        self._articles.write(document, None, self.report)
 
     def add_bytes(self, data: bytes, name: str, origin: str = "") -> None:
         """Add a document held in memory (a file read, an upload named ``name``).
@@ -200,7 +160,7 @@ class ArticleAdder:
         document = self._extract(kind, data, name)
         document = replace(document, meta=replace(document.meta, origin=document.meta.origin or origin or name))
         original = (data, _ORIGINAL_SUFFIX[kind]) if kind in _ORIGINAL_SUFFIX else None
-        self._store(document, original=original)
+        self._articles.write(document, original, self.report)
 
     def _extract(self, kind: str, data: bytes, name: str, *, url: str = "", charset: str = "") -> Document:
         if kind == "html":
@@ -237,7 +197,7 @@ class ArticleAdder:
             if len(document.text) < _SUMMARY_CHARS and entry.link and is_link(entry.link):
                 document = self._entry_page(document, entry.link)
             try:
-                self._store(document, original=None)
+                self._articles.write(document, None, self.report)
             except BadInputError as err:
                 self.report.problems.append(str(err))
             followed.seen.append(entry.entry_id)
@@ -266,83 +226,8 @@ class ArticleAdder:
         )
         return replace(page, meta=replace(merged, title=summary.meta.title or meta.title))
 
-    # The folder
-
-    def _known(self) -> None:
-        """The runs of words and links of the articles already in the folder, read once per adder."""
-        if self._loaded or not self.folder.is_dir():
-            return
-        loaded = load_articles(self.folder)
-        self._runs = {article.source: word_runs(article.text) for article in loaded.articles}
-        self._links = {name: meta.url for name, meta in loaded.meta.items() if meta.url}
-        self._loaded = True
-
-    def _store(self, document: Document, original: tuple[bytes, str] | None) -> None:
-        """Write the document as an article, unless the folder holds it already (then only a fuller version
-        replaces it)."""
-        text = document.text
-        label = document.meta.url or document.meta.origin or document.meta.title
-        if len(text.encode("utf-8")) > self.limits.max_article_bytes:
-            raise BadInputError(
-                f"{label}: its text is over the {self.limits.max_article_bytes / 1e6:.1f} MB limit for one article "
-                "(ASSISTANT_MAX_ARTICLE_BYTES); split it or raise the limit"
-            )
-        if self.other_language is not None and (language := self.other_language(text)):
-            raise BadInputError(
-                f"{label}: the article is in {language}; the assistant reads French and English articles only"
-            )
-        self.report.notes.extend(f"{label}: {note}" for note in document.notes)
-        self._known()
-        runs = word_runs(text)
-        same = next((n for n, url in self._links.items() if same_link(url, document.meta.url)), None)
-        same = same or find_same_article(runs, self._runs)
-        if same is not None:
-            if len(runs) <= len(self._runs.get(same, frozenset())) * 1.2:
-                self.report.already.append(f"{label} is the same article as {same}")
-                return
-            self._write(same, document, original, runs, replacing=True)
-            return
-        given = document.meta.origin if document.meta.format == "text" and not document.meta.url else ""
-        name = article_file_name(document.meta, set(self._runs) | _names_in(self.folder), Path(given).name)
-        self._write(name, document, original, runs, replacing=False)
-
-    def _write(
-        self, name: str, document: Document, original: tuple[bytes, str] | None, runs: frozenset[int], replacing: bool
-    ) -> None:
-        # The metadata and the original first, then the article: a reader of the folder never sees an article
-        # without them, and an interrupted addition leaves at most hidden files behind.
-        meta = document.meta
-        data = document.text.encode("utf-8")
-        try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            while True:
-                if original is not None:
-                    keep_original(self.folder, name, *original)
-                write_metadata(self.folder, name, meta)
-                if replacing:
-                    write_atomic(self.folder / name, data)
-                    break
-                if write_new(self.folder / name, data):
-                    break
-                # Another addition took the name meanwhile: the next free one.
-                name = article_file_name(meta, set(self._runs) | _names_in(self.folder), name)
-        except OSError as err:
-            raise BadInputError(
-                f"cannot write {name} into {str(self.folder)!r} ({err.strerror}); check the folder"
-            ) from err
-        self._runs[name] = runs
-        if meta.url:
-            self._links[name] = meta.url
-        title = meta.title or article_title(document.text)
-        self.report.added.append(AddedArticle(name, title, meta, replaced=replacing))
-        logger.info("added %s (%s)", name, meta.url or meta.origin)
-
 
 def _walk(folder: Path) -> Iterable[Path]:
     for root, dirs, files in os.walk(folder):
         dirs[:] = [d for d in dirs if not d.startswith(".")]
         yield from (Path(root) / f for f in files if not f.startswith("."))
-
-
-def _names_in(folder: Path) -> set[str]:
-    return {p.name for p in folder.iterdir()} if folder.is_dir() else set()

@@ -14,9 +14,10 @@ from filelock import FileLock, Timeout
 from assistant.config import Settings
 from assistant.errors import IndexBusyError, StoreUnavailableError
 from assistant.ingest.embedding import ArticleEmbedder
+from assistant.ingest.index_state import ArticleRecord, IndexState, now_iso
 from assistant.ingest.lexical import LexicalIndex, lexical_path, sync_lexical
 from assistant.ingest.loader import FileStamp, LoadedArticles, load_articles
-from assistant.ingest.store import ArticleRecord, ChromaStore, IndexState, now_iso
+from assistant.ingest.store import ChromaStore
 from assistant.ingest.writing import ChunkWriter, Progress, Searchable
 from assistant.types import Article, IndexReport, Metadata
 

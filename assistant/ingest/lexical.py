@@ -25,7 +25,8 @@ from pathlib import Path
 
 from assistant.config import Settings
 from assistant.errors import StoreUnavailableError
-from assistant.ingest.store import ArticleChunks, ChromaStore, IndexState, StoredChunk, chunk_id
+from assistant.ingest.index_state import IndexState
+from assistant.ingest.store import ArticleChunks, ChromaStore, StoredChunk, chunk_id
 from assistant.ingest.terms import content_terms
 from assistant.types import Chunk
 

@@ -4,113 +4,29 @@ The index is a pointer plus chunks. The pointer is the metadata of one small col
 collection that holds the chunks, the embedding model that built them and the manifest of the articles it
 serves. Chunks are keyed by their article's content, so an update adds the new chunks first, then switches
 the pointer in one write, then deletes what is no longer served: a reader (or a crash) at any moment sees a
-complete index, the previous one or the next.
+complete index, the previous one or the next. The pointer's records are ``index_state``'s; the client is
+opened by ``chroma_client``.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from functools import cached_property
 from typing import Any
-from urllib.parse import urlparse
 
 from assistant.config import Settings
-from assistant.errors import AssistantError, BadInputError, StoreUnavailableError
+from assistant.errors import AssistantError, StoreUnavailableError
+from assistant.ingest.chroma_client import open_chroma, store_location
+from assistant.ingest.index_state import IndexState
 from assistant.types import Chunk
 
 logger = logging.getLogger(__name__)
 
 _PAGE = 2000
-
-
-@dataclass(frozen=True)
-class ArticleRecord:
-    """What the index holds of one article: its content hash, title and number of chunks; and the file's size,
-    time and duplicate key when it was read (-1 and "" when unknown: the next update reads the file)."""
-
-    key: str
-    title: str
-    chunks: int
-    size: int = -1
-    mtime_ns: int = -1
-    text_key: str = ""
-    # From the article's metadata, when it has some: what filters and citations show.
-    published: str = ""
-    site: str = ""
-    url: str = ""
-    # False while the article is searchable by its words only: an update serves its lexical rows first and
-    # writes its vectors after (an update interrupted meanwhile leaves it False: the next one embeds it).
-    embedded: bool = True
-
-
-@dataclass(frozen=True)
-class IndexState:
-    """The pointer: which collection serves which articles, built by which model."""
-
-    collection: str
-    embedding_model: str
-    articles: dict[str, ArticleRecord] = field(default_factory=dict)
-    updated_at: str = ""
-    # Article keys whose chunks may be in the collection without being served (an update under way or
-    # interrupted): the next update deletes them unless the manifest serves them.
-    pending: tuple[str, ...] = ()
-
-    @cached_property
-    def served_keys(self) -> frozenset[str]:
-        return frozenset(record.key for record in self.articles.values())
-
-    @cached_property
-    def embedded_keys(self) -> frozenset[str]:
-        """Keys of the served articles whose vectors are all written."""
-        return frozenset(record.key for record in self.articles.values() if record.embedded)
-
-    @cached_property
-    def chunk_count(self) -> int:
-        return sum(record.chunks for record in self.articles.values())
-
-    def to_metadata(self) -> dict[str, str]:
-        """The pointer's own fields (small: read on every question)."""
-        return {
-            "collection": self.collection,
-            "embedding_model": self.embedding_model,
-            "updated_at": self.updated_at,
-        }
-
-    def manifest(self) -> str:
-        """The served articles and the pending keys, as one JSON document (large: read when it changes)."""
-        articles = {
-            s: {
-                "key": r.key,
-                "title": r.title,
-                "chunks": r.chunks,
-                "size": r.size,
-                "mtime_ns": r.mtime_ns,
-                "text_key": r.text_key,
-                **{k: v for k, v in (("published", r.published), ("site", r.site), ("url", r.url)) if v},
-                **({} if r.embedded else {"embedded": False}),
-            }
-            for s, r in self.articles.items()
-        }
-        return json.dumps({"articles": articles, "pending": list(self.pending)}, ensure_ascii=False)
-
-    @classmethod
-    def from_metadata(cls, meta: dict[str, Any], manifest: str | None = None) -> IndexState:
-        """The state from the pointer's fields and its manifest (the pointer held both before version 0.2)."""
-        held = json.loads(manifest) if manifest is not None else {"articles": json.loads(str(meta["articles"]))}
-        pending = held.get("pending", json.loads(str(meta.get("pending", "[]"))))
-        return cls(
-            collection=str(meta["collection"]),
-            embedding_model=str(meta["embedding_model"]),
-            articles={s: ArticleRecord(**r) for s, r in held["articles"].items()},
-            updated_at=str(meta.get("updated_at", "")),
-            pending=tuple(pending),
-        )
 
 
 @dataclass(frozen=True)
@@ -139,10 +55,6 @@ def _stored(cid: str, text: str, meta: Any) -> StoredChunk:
     return StoredChunk(cid, chunk, str(meta["title"]), str(meta["article"]))
 
 
-def now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
 def chunk_id(key: str, chunk: Chunk) -> str:
     return f"{key}:{chunk.start}-{chunk.end}"
 
@@ -161,44 +73,11 @@ class ChromaStore:
 
     @property
     def location(self) -> str:
-        return self.settings.chroma_url or str(self.settings.index_dir)
+        return store_location(self.settings)
 
     def _connect(self) -> Any:
-        if self._client is not None:
-            return self._client
-        import chromadb  # noqa: PLC0415  (heavy; only when the store is used)
-        from chromadb.config import Settings as ChromaSettings  # noqa: PLC0415
-
-        chroma_settings = ChromaSettings(anonymized_telemetry=False)
-        url = self.settings.chroma_url
-        try:
-            if url:
-                parsed = urlparse(url)
-                if parsed.scheme not in ("http", "https") or not parsed.hostname:
-                    raise BadInputError(f"ASSISTANT_CHROMA_URL {url!r} is not an http(s)://host:port URL")
-                self._client = chromadb.HttpClient(
-                    host=parsed.hostname,
-                    port=parsed.port or (443 if parsed.scheme == "https" else 8000),
-                    ssl=parsed.scheme == "https",
-                    settings=chroma_settings,
-                )
-                self._client.heartbeat()
-            else:
-                self.settings.index_dir.mkdir(parents=True, exist_ok=True)
-                self._client = chromadb.PersistentClient(path=str(self.settings.index_dir), settings=chroma_settings)
-        except BadInputError:
-            raise
-        except Exception as err:
-            self._client = None
-            reason = " ".join(str(err).split())
-            raise StoreUnavailableError(
-                f"cannot open the index at {self.location} ({reason}); "
-                + (
-                    "check that the Chroma server runs there, or unset ASSISTANT_CHROMA_URL"
-                    if url
-                    else "choose a writable folder with --index-dir or ASSISTANT_INDEX_DIR"
-                )
-            ) from err
+        if self._client is None:
+            self._client = open_chroma(self.settings)
         return self._client
 
     def _collection(self, name: str) -> Any:

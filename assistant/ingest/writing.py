@@ -14,8 +14,9 @@ from dataclasses import dataclass, replace
 from assistant.config import Settings
 from assistant.ingest.chunking import chunk_article
 from assistant.ingest.embedding import ArticleEmbedder
+from assistant.ingest.index_state import ArticleRecord, IndexState, now_iso
 from assistant.ingest.lexical import LexicalIndex
-from assistant.ingest.store import ArticleChunks, ArticleRecord, ChromaStore, IndexState, now_iso
+from assistant.ingest.store import ArticleChunks, ChromaStore
 from assistant.types import Article
 
 logger = logging.getLogger(__name__)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from assistant.errors import BadInputError
-from assistant.ingest.store import ArticleRecord
+from assistant.ingest.index_state import ArticleRecord
 
 
 def parse_day(text: str, what: str) -> date | None:

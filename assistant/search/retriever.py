@@ -9,8 +9,9 @@ from concurrent.futures import ThreadPoolExecutor
 from assistant.config import Settings
 from assistant.errors import BadInputError, IndexMismatchError, IndexNotBuiltError
 from assistant.ingest.embedding import ArticleEmbedder
+from assistant.ingest.index_state import IndexState
 from assistant.ingest.lexical import LexicalIndex, lexical_path, sync_lexical
-from assistant.ingest.store import ChromaStore, IndexState
+from assistant.ingest.store import ChromaStore
 from assistant.search.filters import ArticleFilter
 from assistant.search.fusion import reciprocal_rank_fusion
 from assistant.types import Passage

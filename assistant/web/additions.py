@@ -23,7 +23,7 @@ from assistant.uploads import SavedArticle, read_upload, save_article
 from assistant.web.access import signin_configured
 
 if TYPE_CHECKING:
-    from assistant.ingest.adding import AddReport
+    from assistant.ingest.add_report import AddReport
 
 logger = logging.getLogger(__name__)
 

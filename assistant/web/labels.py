@@ -9,7 +9,7 @@ from typing import Any
 import gradio as gr
 
 from assistant.types import Lang
-from assistant.web.render import LABELS
+from assistant.web.wording import LABELS
 
 # The components whose labels follow the language of the last question, in this order.
 LABELLED = (

@@ -7,15 +7,15 @@ from dataclasses import dataclass
 from typing import Any
 
 import gradio as gr
-from gradio.events import Dependency, api
+from gradio.events import api
 
 from assistant.types import Lang
 from assistant.web import render
 from assistant.web.access import Accounts, exposure, signin_configured, uploads_shown
-from assistant.web.additions import UPLOAD_SUFFIXES
+from assistant.web.addition_panel import addition_events, addition_panel
 from assistant.web.labels import with_evaluated_hints
-from assistant.web.render import LABELS
 from assistant.web.ui import ANSWERS_SHOWN_WAITING, ASSISTANT_QUEUE, INDEX_QUEUE, WebChat, example_question
+from assistant.web.wording import LABELS
 
 logger = logging.getLogger(__name__)
 
@@ -91,7 +91,7 @@ def build_demo(chat: WebChat) -> gr.Blocks:
                     status = gr.HTML(elem_id="index-status")
                     open_article = gr.Dropdown(label=labels["open_article"], choices=[], elem_id="open-article")
                     update = gr.Button(labels["update"], elem_id="update-index")
-                    adding = _addition_panel(labels, shown=uploads_shown(chat.assistant.settings))
+                    adding = addition_panel(labels, shown=uploads_shown(chat.assistant.settings))
                     result = gr.Textbox(label=labels["result"], interactive=False, lines=3, elem_id="result")
 
         labelled = [  # as labels.language_updates
@@ -156,7 +156,7 @@ def build_demo(chat: WebChat) -> gr.Blocks:
             concurrency_id=INDEX_QUEUE,
             concurrency_limit=1,
         )
-        added = _addition_events(chat, adding, language, [result, status, open_article])
+        added = addition_events(chat, adding, language, [result, status, open_article])
         loaded = demo.load(
             chat.refresh_status,
             [language],
@@ -222,57 +222,6 @@ def _filter_panel(labels: dict[str, str]) -> _Filters:
             scale=3,
         )
     return _Filters(panel, since, until, sources)
-
-
-@dataclass(frozen=True)
-class _Additions:
-    """What adds articles: the upload box, the link box and its button, the feeds' refresh button."""
-
-    upload: gr.File
-    link: gr.Textbox
-    add_link: gr.Button
-    refresh_feeds: gr.Button
-
-
-def _addition_panel(labels: dict[str, str], *, shown: bool) -> _Additions:
-    """The addition components, hidden when uploads are (the handlers check each addition too)."""
-    upload = gr.File(
-        label=labels["upload"],
-        file_count="multiple",
-        file_types=list(UPLOAD_SUFFIXES),
-        type="filepath",
-        elem_id="upload",
-        visible=shown,
-    )
-    with gr.Row(equal_height=True, visible=shown):
-        link = gr.Textbox(
-            label=labels["link"],
-            placeholder=labels["link_placeholder"],
-            elem_id="link",
-            max_lines=1,
-            scale=4,
-            visible=shown,
-        )
-        add_link = gr.Button(labels["add_link"], elem_id="add-link", scale=1, min_width=90, visible=shown)
-    refresh_feeds = gr.Button(labels["refresh_feeds"], elem_id="refresh-feeds", visible=shown)
-    return _Additions(upload, link, add_link, refresh_feeds)
-
-
-def _addition_events(chat: WebChat, adding: _Additions, language: gr.State, outputs: list[Any]) -> list[Dependency]:
-    """The events that add articles: the upload, the link (its button and Enter), the feeds' refresh; they
-    update ``outputs`` (result, status, article list) one at a time, in the index group."""
-    queued: dict[str, Any] = {"concurrency_id": INDEX_QUEUE, "concurrency_limit": 1}
-    uploaded = adding.upload.upload(
-        chat.upload, [adding.upload, language], [*outputs, adding.upload], api_name="add_articles", **queued
-    )
-    linked = adding.add_link.click(
-        chat.add_link, [adding.link, language], [*outputs, adding.link], api_name="add_link", **queued
-    )
-    submitted = adding.link.submit(
-        chat.add_link, [adding.link, language], [*outputs, adding.link], api_visibility="private", **queued
-    )
-    refreshed = adding.refresh_feeds.click(chat.refresh_feeds, [language], outputs, api_name="refresh_feeds", **queued)
-    return [uploaded, linked, submitted, refreshed]
 
 
 def serve(demo: gr.Blocks, chat: WebChat, host: str, port: int, *, accounts: Accounts | None) -> None:

@@ -1,12 +1,12 @@
-"""The Gradio web chat: streamed answers with their sources, the article viewer, the articles panel."""
+"""The Gradio web chat's handlers: streamed answers with their sources; the article viewer's and the Articles
+tab's events, handed to ``ArticleViewer`` and ``ArticlesTab``."""
 
 from __future__ import annotations
 
 import dataclasses
 import logging
 import threading
-from collections.abc import Callable, Iterator
-from html import escape
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,22 +14,20 @@ import gradio as gr
 
 from assistant.answering.language import detect_language
 from assistant.api import Assistant
-from assistant.errors import AssistantError, IndexNotBuiltError
-from assistant.ingest.catalog import original_of, read_metadata
-from assistant.types import Answer, IndexReport, IndexStatus, Lang
+from assistant.errors import AssistantError
+from assistant.types import IndexReport, Lang
 from assistant.web import render
-from assistant.web.access import may_upload
-from assistant.web.additions import ArticleAdditions, upload_refusal
+from assistant.web.articles_tab import ArticlesTab
+from assistant.web.conversation import Turn, assistant_message, chosen_citation, conversation, sources_update
 from assistant.web.examples import example_questions
 from assistant.web.filters import question_filter, source_choices
 from assistant.web.labels import LABELLED, language_updates
-from assistant.web.render import LABELS
 from assistant.web.slots import AnswerSlots, Waiting
+from assistant.web.user_errors import user_error
+from assistant.web.viewer import ArticleViewer
 
 logger = logging.getLogger(__name__)
 
-Turn = tuple[str, Answer]  # a question as asked, and its answer
-Message = dict[str, str]
 # Gradio's concurrency groups. Answers: as many at once as the language model writes (WebChat.answers_at_once:
 # one with the embedded model, llm_concurrency through a server). Index updates and uploads: one at a time, in
 # their own group, so that a question never waits behind an update (answers read the index it switches to).
@@ -40,42 +38,16 @@ INDEX_QUEUE = "index"
 ANSWERS_SHOWN_WAITING = 8
 # Gradio gives a handler a live progress bar when a parameter's default is a gr.Progress.
 _PROGRESS = gr.Progress()
-_UNEXPECTED = "Something went wrong on the server (see its log); try again."
-
-
-def user_error(err: Exception) -> gr.Error:
-    """A readable error for the UI: the message as text (gr.Error renders HTML), never a stack trace."""
-    if not isinstance(err, AssistantError):
-        logger.exception("unexpected error in the web chat")
-        return gr.Error(escape(_UNEXPECTED), print_exception=False)
-    return gr.Error(escape(str(err)), print_exception=False)
-
-
-def conversation(turns: list[Turn]) -> list[Message]:
-    """The chat as Gradio messages: every question and answer rendered from escaped text."""
-    messages: list[Message] = []
-    for question, answer in turns:
-        messages.append({"role": "user", "content": render.question_html(question)})
-        messages.append({"role": "assistant", "content": render.finished_answer_html(answer)})
-    return messages
-
-
-def sources_update(turns: list[Turn], index: int) -> Any:
-    """The sources selector for the answer of turn ``index``."""
-    if not 0 <= index < len(turns):
-        return gr.Radio(choices=[], value=None, visible=False)
-    answer = turns[index][1]
-    choices = [(render.citation_label(c), f"{index}:{c.number}") for c in render.listed_citations(answer)]
-    label = LABELS[answer.language]["sources" if answer.answered else "closest"]
-    return gr.Radio(choices=choices, value=None, visible=bool(choices), label=label)
 
 
 class WebChat:
-    """The handlers of the web chat, around one ``Assistant`` shared by every browser session."""
+    """The handlers of the web chat, around one ``Assistant`` shared by every browser session; those of the article
+    viewer and of the Articles tab hand the work to ``ArticleViewer`` and ``ArticlesTab``."""
 
     def __init__(self, assistant: Assistant) -> None:
         self.assistant = assistant
-        self.additions = ArticleAdditions(assistant)
+        self.viewer = ArticleViewer(assistant)
+        self.articles = ArticlesTab(assistant)
         # Questions taken up at once (up to ANSWERS_SHOWN_WAITING more than the model writes) each show their
         # sources at once, then wait here, in order, for the model.
         self.slots = AnswerSlots(self.answers_at_once)
@@ -136,7 +108,7 @@ class WebChat:
         language: Lang = turns[-1][1].language if turns else "en"
         skip_rest = [gr.skip()] * (2 + len(LABELLED))  # sources, language, labels
         yield (
-            [*shown, asked, _assistant_message(render.answer_html("", [], language, pending=True))],
+            [*shown, asked, assistant_message(render.answer_html("", [], language, pending=True))],
             gr.skip(),
             "",
             *skip_rest,
@@ -153,12 +125,12 @@ class WebChat:
                         # The sources at once; the model (the next step) once this question's turn comes.
                         for ahead in _places(waiting):
                             partial = render.reading_html(update.sources, update.text, language, ahead=ahead)
-                            yield [*shown, asked, _assistant_message(partial)], gr.skip(), gr.skip(), *skip_rest
+                            yield [*shown, asked, assistant_message(partial)], gr.skip(), gr.skip(), *skip_rest
                     if update.stage == "reading":
                         partial = render.reading_html(update.sources, update.text, language)
                     else:
                         partial = render.answer_html(update.text, update.citations, language, pending=True)
-                    yield [*shown, asked, _assistant_message(partial)], gr.skip(), gr.skip(), *skip_rest
+                    yield [*shown, asked, assistant_message(partial)], gr.skip(), gr.skip(), *skip_rest
             answer = stream.answer
         except Exception as err:
             # Back to the conversation as it was, the question in the box to try again; then the message.
@@ -181,51 +153,19 @@ class WebChat:
 
     def show_citation(self, choice: str | None, turns: list[Turn]) -> tuple[Any, Any]:
         """Open the cited article in the side panel, the quote highlighted (for a refusal, a closest passage)."""
-        try:
-            turn, number = (int(part) for part in (choice or "").split(":"))
-            answer = turns[turn][1]
-            citation = next(c for c in render.listed_citations(answer) if c.number == number)
-        except (ValueError, IndexError, StopIteration):
+        chosen = chosen_citation(choice, turns)
+        if chosen is None:
             return gr.skip(), gr.skip()
-        labels = LABELS[answer.language]
-        path = self.articles_dir / citation.source
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
-            return render.hint_html(labels["missing"]), gr.Tabs(selected="article")
-        span: tuple[int, int] | None = (citation.start, citation.end)
-        note = ""
-        if text[citation.start : citation.end] != citation.quote:
-            found = text.find(citation.quote)
-            span = (found, found + len(citation.quote)) if found >= 0 else None
-            note = labels["changed"]
-        about = self._about(citation.source, answer.language)
-        view = render.article_html(citation.title or citation.source, citation.source, text, span, note, about=about)
-        return view.html, gr.Tabs(selected="article")
+        answer, citation = chosen
+        return self.viewer.show_citation(citation, answer.language), gr.Tabs(selected="article")
 
     def open_article(self, source: str | None, language: Lang = "en") -> Any:
         """Open an article of the list in the side panel, nothing highlighted."""
-        if not source:
-            return gr.skip()
-        name = Path(source).name
-        try:
-            text = (self.articles_dir / name).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as err:
-            raise gr.Error(escape(f"{source} cannot be read; update the index"), print_exception=False) from err
-        titles = self._status()
-        title = titles.articles.get(source, source) if titles else source
-        return render.article_html(title, source, text, about=self._about(name, language)).html
-
-    def _about(self, name: str, language: Lang) -> str:
-        """The HTML of an article's date, author, site and original, from what the folder keeps beside it."""
-        original = original_of(self.articles_dir, name)
-        return render.about_html(read_metadata(self.articles_dir, name), original.name if original else "", language)
+        return self.viewer.open_article(source, language) if source else gr.skip()
 
     def refresh_status(self, language: Lang) -> tuple[str, Any]:
         """The index status and the list of articles to open."""
-        status = self._status()
-        choices = sorted(((t or s, s) for s, t in status.articles.items()), key=lambda c: c[0]) if status else []
-        return render.status_html(status, language), gr.Dropdown(choices=choices, value=None)
+        return self.articles.refresh_status(language)
 
     def refresh_examples(self) -> Any:
         """The example questions, about articles of the current index; hidden while there is no index."""
@@ -248,8 +188,7 @@ class WebChat:
 
     def update_index(self, language: Lang, progress: gr.Progress = _PROGRESS) -> tuple[str, str, Any]:
         """Embed new and changed articles, drop removed ones; returns (report, status, article list)."""
-        report = self._index(progress)
-        return (report.summary(), *self.refresh_status(language))
+        return self.articles.update_index(language, progress)
 
     def upload(
         self,
@@ -264,12 +203,7 @@ class WebChat:
         its date, site and author). Refused, whatever the page shows, when ``settings.uploads`` does not let
         this request's user upload.
         """
-        self._check_may_add(request, language, "upload")
-        try:
-            lines = self.additions.upload(paths or [], language, _reporter(progress))
-        except Exception as err:
-            raise user_error(err) from err
-        return "\n".join(lines), *self.refresh_status(language), None
+        return self.articles.upload(paths, language, request, progress)
 
     def add_link(
         self,
@@ -284,23 +218,13 @@ class WebChat:
         ``settings.fetch_private`` is set. The link box is emptied when the link gave an article, kept to
         correct it otherwise.
         """
-        self._check_may_add(request, language, "link")
-        try:
-            lines, done = self.additions.link(link, language, _reporter(progress))
-        except Exception as err:
-            raise user_error(err) from err
-        return "\n".join(lines), *self.refresh_status(language), "" if done else gr.skip()
+        return self.articles.add_link(link, language, request, progress)
 
     def refresh_feeds(
         self, language: Lang, request: gr.Request | None = None, progress: gr.Progress = _PROGRESS
     ) -> tuple[str, str, Any]:
         """Add the new entries of every feed added before, then index them; returns (report, status, list)."""
-        self._check_may_add(request, language, "feed refresh")
-        try:
-            lines = self.additions.feeds(language, _reporter(progress))
-        except Exception as err:
-            raise user_error(err) from err
-        return "\n".join(lines), *self.refresh_status(language)
+        return self.articles.refresh_feeds(language, request, progress)
 
     def ask(
         self,
@@ -324,46 +248,10 @@ class WebChat:
             raise user_error(err) from err
         return dataclasses.asdict(answer)
 
-    def _status(self) -> IndexStatus | None:
-        try:
-            return self.assistant.status()
-        except IndexNotBuiltError:
-            return None
-        except AssistantError as err:
-            gr.Warning(escape(str(err)))
-            return None
-
-    def _index(self, progress: gr.Progress) -> IndexReport:
-        try:
-            result = self.assistant.index(progress=_reporter(progress))
-        except Exception as err:
-            raise user_error(err) from err
-        for message in result.skipped:
-            gr.Warning(escape(message))
-        return result
-
-    def _check_may_add(self, request: gr.Request | None, language: Lang, what: str) -> None:
-        """Refuse, whatever the page shows, an addition (``what``: upload, link...) by a user whom
-        ``settings.uploads`` does not let upload."""
-        settings = self.assistant.settings
-        user = request.username if request is not None else None
-        if not may_upload(settings, user):
-            logger.warning("%s refused (ASSISTANT_UPLOADS=%s, user %r)", what, settings.uploads, user)
-            raise gr.Error(escape(upload_refusal(settings, language)), print_exception=False)
-
 
 def example_question(sample: list[str] | None) -> Any:
     """The question of a clicked example (a Dataset sample: one value, for the question box)."""
     return sample[0] if sample else gr.skip()
-
-
-def _reporter(progress: gr.Progress) -> Callable[[int, int, str], None]:
-    """The indexing progress callback that moves Gradio's progress bar."""
-
-    def report(done: int, total: int, article: str) -> None:
-        progress((done, total), desc=article, unit="articles")
-
-    return report
 
 
 def _places(waiting: Waiting) -> Iterator[int]:
@@ -374,7 +262,3 @@ def _places(waiting: Waiting) -> Iterator[int]:
         if ahead and ahead != shown:
             shown = ahead
             yield ahead
-
-
-def _assistant_message(content: str) -> Message:
-    return {"role": "assistant", "content": content}
