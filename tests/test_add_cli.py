@@ -34,6 +34,8 @@ def test_add_a_link_a_word_file_and_a_pdf_then_ask_within_a_site_and_dates(tmp_p
     assert any(line.startswith("added ") and "Shared MIME-info Database" in line for line in lines)
     assert any(line.startswith("already there: ") and "000_2b36652c92daeb7e.txt" in line for line in lines)
     assert any(line.startswith("index: added 2,") for line in lines), lines
+    # Served by their words first, their vectors written after: the report says when they could be asked about.
+    assert any("searchable by their words after" in line for line in lines if line.startswith("index: ")), lines
 
     again = run_cli(*common, "add", str(FORMATS / "seed-000.pdf"), str(tmp_path / "missing.pdf"), cwd=tmp_path)
     assert again.returncode == 1, "an input that could not be added makes the exit status say so"

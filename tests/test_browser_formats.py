@@ -204,6 +204,9 @@ def _add_and_ask(page: Page, site: str, articles: Path, tmp_path: Path) -> None:
     page.locator("#add-link").click()
     expect(result).to_have_value(_contains(f"— {PAGE_TITLE}"), timeout=120_000)
     expect(result).to_have_value(_contains("added 1"))
+    # Said as soon as the page is served by its words, before its vectors are written.
+    expect(page.get_by_text("The new articles can be asked about now").first).to_be_attached()
+    expect(result).to_have_value(_contains("searchable by their words after"))
     expect(page.locator("#index-status")).to_contain_text(PAGE_TITLE)
     expect(_link_box(page)).to_have_value("")
     name = re.search(r"\+ (\S+) — ", result.input_value())
