@@ -281,4 +281,5 @@ class Assistant:
             chunks=state.chunk_count,
             embedding_model=state.embedding_model,
             updated_at=state.updated_at,
+            words_only=tuple(source for source, record in state.articles.items() if not record.embedded),
         )

@@ -136,6 +136,11 @@ def _run_status(args: argparse.Namespace) -> str:
         f"{len(status.articles)} articles, {status.chunks} chunks:",
     ]
     lines += [f"  {source} — {title}" for source, title in status.articles.items()]
+    if status.words_only:
+        lines.append(
+            f"{len(status.words_only)} found by their words only, their vectors not written yet "
+            "(run 'assistant index' if no update is running): " + ", ".join(status.words_only)
+        )
     return "\n".join(lines)
 
 

@@ -166,3 +166,6 @@ class IndexStatus:
     chunks: int
     embedding_model: str
     updated_at: str
+    # Articles found by their words only: an update serves them before writing their vectors (one interrupted
+    # leaves them so until the next update).
+    words_only: tuple[str, ...] = ()

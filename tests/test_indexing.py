@@ -115,11 +115,13 @@ def test_failed_update_leaves_the_index_working_and_the_next_run_completes_it(
     state = good.store.read_state()
     assert state is not None
     assert {s for s, r in state.articles.items() if not r.embedded} == {"000_2b36652c92daeb7e.txt", "002_new.txt"}
+    assert good.status().words_only == ("000_2b36652c92daeb7e.txt", "002_new.txt"), "the status says so"
 
     report = Assistant(settings, embedder=HashEmbedder()).index()
     assert (report.added, report.updated, report.unchanged) == (0, 0, 3)
     state = good.store.read_state()
     assert state is not None and all(r.embedded for r in state.articles.values())
+    assert good.status().words_only == ()
     new_key = state.articles["002_new.txt"].key
     assert len(list(good.store.chunks_of(state.collection, [new_key]))) == state.articles["002_new.txt"].chunks
     assert good.retrieve("Zorblax", k=1)[0].source == "002_new.txt"

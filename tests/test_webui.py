@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import time
 import warnings
@@ -19,7 +20,7 @@ from langchain_core.messages import BaseMessage
 from assistant import Assistant, Settings
 from assistant.errors import ModelUnavailableError
 from assistant.ingest.catalog import keep_original, write_metadata
-from assistant.types import Answer, Citation, Metadata, Passage
+from assistant.types import Answer, Citation, IndexStatus, Metadata, Passage
 from assistant.web import WebChat, build_demo, render
 from assistant.web.additions import web_link
 from assistant.web.conversation import Turn
@@ -250,6 +251,13 @@ def test_nothing_from_an_article_or_a_question_becomes_markup() -> None:
     assert "<script" not in shown and "<img" not in shown and "<b>" not in shown
     assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in shown
     assert render.citation_label(citation).startswith("[1] <script>"), "a Radio label is text, shown as is"
+
+
+def test_the_status_counts_the_articles_found_by_their_words_only() -> None:
+    status = IndexStatus("index", {"a.txt": "A", "b.txt": "B"}, 3, "model", "2026-12-05", words_only=("b.txt",))
+    shown = render.status_html(status, "fr")
+    assert "<th>Trouvés par leurs mots seulement, vecteurs en cours d’écriture</th><td>1</td>" in shown
+    assert "vecteurs" not in render.status_html(dataclasses.replace(status, words_only=()), "fr")
 
 
 def test_the_status_lists_the_articles(chat: WebChat) -> None:

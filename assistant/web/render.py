@@ -176,6 +176,8 @@ def status_html(status: IndexStatus | None, language: Lang) -> str:
         (labels["model"], status.embedding_model),
         (labels["updated"], status.updated_at),
     ]
+    if status.words_only:
+        rows.append((labels["words_only"], str(len(status.words_only))))
     table = "".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in rows)
     items = "".join(
         f'<li><span class="article-list-title">{escape(title or source)}</span> '
