@@ -261,6 +261,15 @@ def test_an_answer_in_the_wrong_language_is_translated(assistant: Assistant, gen
     assert generator.last_user_message().startswith("Translate into English:")
 
 
+def test_a_few_words_surely_in_the_other_language_are_translated(
+    assistant: Assistant, generator: QueuedGenerator
+) -> None:
+    generator.answers.extend(["revenus de 870 millions", "revenue of 870 million"])
+    answer = assistant.ask("What revenue does Scale AI expect for 2024?")
+    assert answer.text == "revenue of 870 million [1].", answer.text
+    assert generator.last_user_message().startswith("Translate into English:")
+
+
 def test_a_translation_that_changes_a_figure_is_not_said(assistant: Assistant, generator: QueuedGenerator) -> None:
     generator.answers.extend(
         [

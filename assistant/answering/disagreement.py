@@ -49,7 +49,8 @@ class OtherReport:
         """The sentence quoted, with its article and date, in ``language``."""
         source = self.passage.site or self.passage.title or self.passage.source
         template = _SAYS_OTHERWISE[language][self.newer]
-        return template.format(source=source, date=self.passage.published, quote=" ".join(self.quote.text.split()))
+        quote = " ".join(self.quote.text.split()).rstrip(" .")  # the answer's sentence ends after the marker
+        return template.format(source=source, date=self.passage.published, quote=quote)
 
 
 def other_report(statement: str, cited: Sequence[Quote], excerpts: Excerpts) -> OtherReport | None:
@@ -58,6 +59,8 @@ def other_report(statement: str, cited: Sequence[Quote], excerpts: Excerpts) -> 
     cited or that article have no date (which is newer cannot be told)."""
     said = _amounts(statement)
     terms = statement_terms(statement)
+    if len(terms) < _MIN_TERMS:  # "12 blessés": what the figure is of, the sentence it was found in says
+        terms = set().union(*(statement_terms(q.text) for q in cited))
     cited_dates = [excerpts.blocks[q.block].published for q in cited]
     if not said or len(terms) < _MIN_TERMS or not cited_dates or not all(cited_dates):
         return None

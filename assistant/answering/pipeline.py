@@ -29,7 +29,6 @@ from assistant.answering.prompts import (
 from assistant.answering.question_form import asks_for_an_explanation
 from assistant.answering.statements import (
     UNFINISHED,
-    WORDS_TO_TELL,
     Checked,
     StatementChecker,
     clean,
@@ -282,5 +281,6 @@ def _add_report(attempt: _Attempt, report: OtherReport, blocks: Sequence[Passage
 
 
 def _in_language_already(text: str, language: Lang) -> bool:
-    """Whether the text can be said as it is: in ``language``, or too short to tell."""
-    return len(text.split()) < WORDS_TO_TELL or language_scores(text)[language] >= 1 - _LANGUAGE_SURE
+    """Whether the text can be said as it is: in ``language``, or not surely in the other one. A few words can
+    be sure ("12 blessés", "la Révolution française"); a name alone never is ("Alexandr Wang")."""
+    return language_scores(text)[language] >= 1 - _LANGUAGE_SURE
