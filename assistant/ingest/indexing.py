@@ -148,9 +148,8 @@ class _Plan:
         """Read the folder; unless ``read_all`` (a rebuild), files whose size and time are those of a served
         and embedded article are not read again."""
         old = state.articles if state is not None else {}
-        known = {s: FileStamp(r.size, r.mtime_ns, r.text_key) for s, r in old.items() if r.text_key and r.embedded}
-        if read_all:
-            known = {}
+        stamped = {} if read_all else {s: r for s, r in old.items() if r.text_key and r.embedded}
+        known = {s: FileStamp(r.size, r.mtime_ns, r.text_key) for s, r in stamped.items()}
         loaded = load_articles(settings.seeds_dir, settings.max_article_bytes, prefer=old, known=known)
         articles = {a.source: a for a in loaded.articles}
         keys = {source: article_key(a) for source, a in articles.items()} | {s: old[s].key for s in loaded.unchanged}
