@@ -270,6 +270,15 @@ def test_a_few_words_surely_in_the_other_language_are_translated(
     assert generator.last_user_message().startswith("Translate into English:")
 
 
+def test_a_french_statement_of_names_is_translated_for_an_english_question(
+    assistant: Assistant, generator: QueuedGenerator
+) -> None:
+    generator.answers.extend(["Alexandr Wang est le PDG de Scale AI", "Alexandr Wang is the CEO of Scale AI"])
+    answer = assistant.ask("What is Alexandr Wang's role at Scale AI?")
+    assert answer.text == "Alexandr Wang is the CEO of Scale AI [1].", answer.text
+    assert generator.last_user_message().startswith("Translate into English:")
+
+
 def test_a_translation_that_changes_a_figure_is_not_said(assistant: Assistant, generator: QueuedGenerator) -> None:
     generator.answers.extend(
         [
@@ -352,6 +361,16 @@ def test_a_statement_the_model_did_not_finish_is_dropped(assistant: Assistant, g
     answer = assistant.ask("Pourquoi Scale AI prévoit-elle des revenus ?")
     assert answer.answered and answer.text.count("[") == 1
     assert [s.failed for s in answer.statements] == [(), ("unfinished",)]
+
+
+def test_a_sentence_announcing_what_follows_is_not_shown(assistant: Assistant, generator: QueuedGenerator) -> None:
+    generator.answers.append(
+        "Scale AI prévoit des revenus pour 2024 pour les raisons suivantes: [1].\n"
+        "Scale AI prévoit des revenus d'environ 870 millions de dollars pour 2024 [1]."
+    )
+    answer = assistant.ask("Pourquoi Scale AI prévoit-elle des revenus ?")
+    assert answer.text == f"{_REVENUE} [1].", answer.text
+    assert [s.failed for s in answer.statements] == [("announces-what-follows",), ()]
 
 
 def test_the_passage_the_model_names_does_not_decide_the_citation(

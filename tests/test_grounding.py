@@ -165,6 +165,17 @@ def test_an_answer_that_only_repeats_the_question_is_not_supported() -> None:
     assert grounding.support("Où Dupont capitule-t-il ?", "Où Dupont capitule-t-il ?", "fr", (1.0, 0.0)) is None
 
 
+def test_the_question_said_as_a_statement_is_not_an_answer() -> None:
+    # "se sont-elles rassemblées" said as a statement loses its pronoun: the words are still the question's, in
+    # its order.
+    sentence = "Des milliers de personnes se sont rassemblées place Tahrir en attendant les résultats du vote."
+    grounding = Grounding(_quotes(sentence), ["fr"])
+    question = "Pourquoi des milliers de personnes se sont-elles rassemblées place Tahrir ?"
+    statement = "Des milliers de personnes se sont rassemblées place Tahrir."
+    assert grounding.support(statement, question, "fr", (1.0, 0.0)) is None
+    assert grounding.support(f"{statement[:-1]} en attendant les résultats.", question, "fr", (1.0, 0.0)) is not None
+
+
 def test_an_answer_made_of_the_questions_words_in_a_new_order_is_an_answer() -> None:
     grounding = Grounding(_quotes("The town they founded north of New York was named New Rochelle."), ["en"])
     question = "Which town of New York state did they name after La Rochelle?"

@@ -28,6 +28,7 @@ from assistant.answering.figures import (
     units,
     values,
 )
+from assistant.answering.question_form import in_statement_order
 from assistant.answering.words import found_in, names, term_found_in, word_set
 from assistant.ingest.terms import content_terms
 from assistant.types import Lang
@@ -144,7 +145,12 @@ class Grounding:
         share = sum(term_found_in(t, terms) for t in compared) / len(compared) if compared else 1.0
         vector = np.mean([np.asarray(self.quotes[i].vector) for i in group], axis=0)
         similarity = float(vector @ np.asarray(answer_vector) / (np.linalg.norm(vector) or 1.0))
-        if not statement - set(content_terms(question)) and not new_numbers and _pairs(answer) <= _pairs(question):
+        said_as_asked = in_statement_order(question)
+        if (
+            not statement - set(content_terms(said_as_asked))
+            and not new_numbers
+            and _pairs(answer) <= _pairs(said_as_asked)
+        ):
             return None  # the answer only repeats the question (its words, and in the question's order)
         if share >= WORD_SHARE_MIN or (not same_language and similarity >= CROSS_LANGUAGE_SIMILARITY_MIN):
             asked_terms = set(content_terms(question)) | numbers(question)

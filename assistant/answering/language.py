@@ -7,6 +7,7 @@ import logging
 import re
 from typing import TYPE_CHECKING
 
+from assistant.ingest.terms import ENGLISH_STOPWORDS, FRENCH_STOPWORDS, fold
 from assistant.types import Lang
 
 if TYPE_CHECKING:
@@ -20,6 +21,21 @@ _WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
 _MARKER = re.compile(r"\[\d+\]")
 # Below this confidence the text is too short or too mixed to tell; the caller's fallback decides.
 _SURE = 0.6
+
+# Function words of one language only ("est", "une", "the", "was"): on a few words lingua is unsure ("Manu
+# Sharma est le PDG de Labelbox" scores 0.57 French, "Labelbox examine une alternative" 0.69 English), while
+# such words tell at once. Left out: single letters (elisions are counted apart) and French stop words that are
+# English words too.
+_ENGLISH_WORDS_IN_FRENCH_LIST = frozenset({"me", "son", "ton", "pour", "par", "ma", "ta", "te", "es", "eu", "tu"})
+_FUNCTION_WORDS: dict[Lang, frozenset[str]] = {
+    "fr": frozenset(
+        w for w in FRENCH_STOPWORDS - ENGLISH_STOPWORDS if len(w) > 1 and w not in _ENGLISH_WORDS_IN_FRENCH_LIST
+    ),
+    "en": frozenset(w for w in ENGLISH_STOPWORDS - FRENCH_STOPWORDS if len(w) > 1),
+}
+_ELISION = re.compile(r"(?<![\w'’])(?:[cdjlmnst]|qu)['’](?=[^\W\d_])", re.IGNORECASE)  # l'armée, qu'il
+# How sure one, and two or more, function words of one language make the text, when it has none of the other.
+_FUNCTION_WORDS_SURE = (0.8, 0.9)
 
 
 @functools.cache
@@ -87,7 +103,22 @@ def language_scores(text: str) -> dict[Lang, float]:
         code = value.language.iso_code_639_1.name.lower()
         if code in scores:
             scores[code] = float(value.value)
+    votes = _function_words(content)
+    pairs: tuple[tuple[Lang, Lang], ...] = (("fr", "en"), ("en", "fr"))
+    for language, other in pairs:
+        if votes[language] and not votes[other]:
+            sure = _FUNCTION_WORDS_SURE[min(votes[language], len(_FUNCTION_WORDS_SURE)) - 1]
+            if scores[language] < sure:
+                scores[language], scores[other] = sure, 1 - sure
     return scores
+
+
+def _function_words(content: str) -> dict[Lang, int]:
+    """How many function words of each language only the text holds (a French elision counts as one)."""
+    words = [fold(w) for w in re.findall(r"[^\W\d_]+", _ELISION.sub(" ", content))]
+    counts: dict[Lang, int] = {language: sum(w in found for w in words) for language, found in _FUNCTION_WORDS.items()}
+    counts["fr"] += len(_ELISION.findall(content))
+    return counts
 
 
 def detect_language(text: str, fallback: Lang = "en") -> Lang:

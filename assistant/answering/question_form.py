@@ -19,6 +19,7 @@ _FRENCH_EST_CE = re.compile(r"^\W*(?:et\s+)?est[- ]ce\s+qu", re.IGNORECASE)
 _FRENCH_INVERTED = re.compile(
     r"[^\W\d_]-(?:t-)?(?:il|elle|ils|elles|on|je|tu|nous|vous)\b|\bt[- ](?:il|elle|on)\b", re.IGNORECASE
 )
+_SUBJECT_AFTER_VERB = re.compile(r"(?<=[^\W\d_])-(?:t-)?(?:il|elle|ils|elles|on|je|tu|nous|vous)\b", re.IGNORECASE)
 _FRENCH_QUESTION_WORD = re.compile(
     r"(?<![\w-])(?:qui|que|qu['’]|quoi|quel(?:le)?s?|lequel|laquelle|lesquel(?:le)?s|quand|où|comment|combien|"
     r"pourquoi)(?![\w-])",
@@ -38,6 +39,12 @@ def asks_yes_or_no(question: str) -> bool:
     if _ENGLISH.search(question) or _FRENCH_EST_CE.search(question):
         return True
     return bool(_FRENCH_INVERTED.search(question)) and not _FRENCH_QUESTION_WORD.search(question)
+
+
+def in_statement_order(question: str) -> str:
+    """The question without the pronoun a French question puts after its verb: "se sont-elles rassemblées"
+    as a statement says it, "se sont rassemblées"."""
+    return _SUBJECT_AFTER_VERB.sub("", question)
 
 
 def without_yes_or_no(answer: str) -> str:

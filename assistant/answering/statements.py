@@ -39,6 +39,7 @@ NO_FIGURE = "no-figure"  # the question asks how much or how many; the statement
 REFUSAL = "refusal"  # the statement says that the passages do not answer
 QUESTION = "a-question"  # the model asked (often the question again, reworded) instead of stating
 UNFINISHED = "unfinished"  # the model stopped (its token or time limit) in the middle of the statement
+ANNOUNCEMENT = "announces-what-follows"  # it ends with a colon ("… for several reasons:"): it says nothing alone
 
 
 def statements(pieces: Iterator[str]) -> Generator[tuple[str, bool]]:
@@ -122,6 +123,8 @@ class StatementChecker:
             return Checked(text, (), (REFUSAL,), self.language)
         if text.rstrip().endswith("?"):
             return Checked(text, (), (QUESTION,), self.language)
+        if text.rstrip(" .").endswith(":"):
+            return Checked(text, (), (ANNOUNCEMENT,), self.language)
         # A yes or a no is not in any sentence: the fact said with it is what a sentence must hold.
         fact = without_yes_or_no(text) if asks_yes_or_no(self.question) else text
         written_in = written_language(fact, self.language)

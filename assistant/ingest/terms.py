@@ -67,7 +67,9 @@ _QUESTION_WORDS = [
     "where",
     "why",
 ]
-STOPWORDS = frozenset(fold(w) for w in (*_LISTS.STOPWORDS_EN, *_LISTS.STOPWORDS_FRENCH, *_QUESTION_WORDS))
+ENGLISH_STOPWORDS = frozenset(fold(w) for w in _LISTS.STOPWORDS_EN)
+FRENCH_STOPWORDS = frozenset(fold(w) for w in _LISTS.STOPWORDS_FRENCH)
+STOPWORDS = ENGLISH_STOPWORDS | FRENCH_STOPWORDS | frozenset(fold(w) for w in _QUESTION_WORDS)
 _STEMMER = Stemmer.Stemmer("french")
 
 
