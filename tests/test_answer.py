@@ -192,6 +192,16 @@ def test_a_question_naming_what_no_passage_names_is_refused(assistant: Assistant
     assert not answer.answered
 
 
+def test_a_fact_is_refused_when_its_sentence_is_far_from_what_the_question_names(
+    assistant: Assistant, generator: QueuedGenerator
+) -> None:
+    # Labelbox is named in the article, but not near the sentence on Scale AI's revenue.
+    generator.answers.extend(["Environ 870 millions de dollars", "Environ 870 millions de dollars"])
+    refused = assistant.ask("Quels revenus Labelbox prévoit-elle pour 2024 ?")
+    assert not refused.answered
+    assert [s.failed for s in refused.statements] == [("question-not-near-quote",)]
+    assert assistant.ask("Quels revenus Scale AI prévoit-elle pour 2024 ?").text == "Environ 870 millions de dollars [1]."
+
 def test_the_model_reads_once(assistant: Assistant, generator: QueuedGenerator) -> None:
     generator.answers.append("Environ 870 millions de dollars")
     assert assistant.ask("Quels revenus Scale AI prévoit-elle pour 2024 ?").answered

@@ -185,6 +185,12 @@ def _rank(support: Support) -> tuple[float, float, float, int]:
     return (round(support.word_share, 2), round(support.question_share, 2), support.similarity, -len(support.quotes))
 
 
+def names_missing(question: str, text: str) -> list[str]:
+    """The question's names that ``text`` does not hold (spelt alike, or sharing their first letters)."""
+    words = word_set(text)
+    return [n for n in names(question, words) if not found_in(n, words)]
+
+
 def missing_from_passages(question: str, passage_text: str, same_language: bool) -> list[str]:
     """What the question names that the passage does not: its figures always, its names when both are in
     the same language. Across languages a name may be translated; requiring half of the names there was

@@ -15,11 +15,12 @@ from dataclasses import dataclass
 
 from assistant.answering.excerpts import Excerpts, Quote
 from assistant.answering.figures import numbers
-from assistant.answering.grounding import Grounding, is_refusal, missing_from_passages
+from assistant.answering.grounding import Grounding, is_refusal, missing_from_passages, names_missing
 from assistant.answering.language import detect_language
 from assistant.answering.question_form import asks_a_quantity, asks_yes_or_no, without_yes_or_no
+from assistant.ingest.chunking import sentence_spans
 from assistant.ingest.embedding import ArticleEmbedder
-from assistant.types import Lang
+from assistant.types import Lang, Passage
 
 _MARKER = re.compile(r"\[\s*(\d+(?:\s*[,;]\s*\d+)*)\s*\]")
 _ITEM = re.compile(r"^\s*(?:\d{1,2}[.)]|[-*•])\s+")  # a list's item: "1. ", "- "
@@ -30,11 +31,14 @@ _END = re.compile(r"[.!?…][\"»”’)]*(?:\s*\[[\d,;\s]*\])*(?=\s+[^\s\[])|(?
 _ABBREVIATION = re.compile(r"(?:^|[\s\"«“'(])(?:[A-Z]|Mr|Mrs|Ms|Dr|St|Mme|Mlle|M|No|Jr|Sr|etc|vs|cf)$|^\W*\d{1,2}$")
 _LAST_END = re.compile(r"(?:[.!?…][\"»”’)]*|\])\s*$")
 _WORDS_UNENDED = 25
+_AROUND = 2  # sentences on either side of a fact's supporting sentence where the question's names may be
 WORDS_TO_TELL = 3  # a shorter statement ("Henri Lacoste", "1972") does not show its language
 
 # The names of the checks a statement can fail (Statement.failed).
 UNSUPPORTED = "unsupported"  # no sentence holds its figures, names and words
 OFF_QUESTION = "question-not-in-passage"  # the supporting passage lacks a figure or name the question asks about
+# A fact's supporting sentence and the sentences around it lack a name the question asks about.
+OFF_QUOTE = "question-not-near-quote"
 NO_FIGURE = "no-figure"  # the question asks how much or how many; the statement holds no figure
 REFUSAL = "refusal"  # the statement says that the passages do not answer
 QUESTION = "a-question"  # the model asked (often the question again, reworded) instead of stating
@@ -151,7 +155,23 @@ class StatementChecker:
         article = " ".join(b.text for b in self.excerpts.blocks if b.source == quotes[0].source)
         if missing_from_passages(f"{self.question} {self.earlier}", f"{quotes[0].title} {article}", same_language):
             failed.append(OFF_QUESTION)
+        # A fact is told where its subject is named: a sentence far from the question's names tells of something
+        # else ("force", of Newton's second law, for a question on the third). An explanation's reason may be
+        # told further on ("… parce qu'il était trop fatigué"), so it is not asked this.
+        elif not self.explanation and same_language:
+            around = _sentences_around(quotes, self.excerpts.blocks[quotes[0].block])
+            if names_missing(self.question, f"{quotes[0].title} {around}"):
+                failed.append(OFF_QUOTE)
         return Checked(text, quotes, tuple(failed), written_in)
+
+
+def _sentences_around(quotes: tuple[Quote, ...], passage: Passage) -> str:
+    """The passage's text from ``_AROUND`` sentences before the quotes to ``_AROUND`` sentences after them."""
+    spans = sentence_spans(passage.text)
+    first, last = quotes[0].start - passage.start, quotes[-1].end - passage.start
+    inside = [i for i, (a, b) in enumerate(spans) if b > first and a < last] or [0]
+    low, high = max(0, inside[0] - _AROUND), min(len(spans) - 1, inside[-1] + _AROUND)
+    return passage.text[spans[low][0] : spans[high][1]] if spans else passage.text
 
 
 def written_language(text: str, language: Lang) -> Lang:
