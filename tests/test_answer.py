@@ -200,7 +200,10 @@ def test_a_fact_is_refused_when_its_sentence_is_far_from_what_the_question_names
     refused = assistant.ask("Quels revenus Labelbox prévoit-elle pour 2024 ?")
     assert not refused.answered
     assert [s.failed for s in refused.statements] == [("question-not-near-quote",)]
-    assert assistant.ask("Quels revenus Scale AI prévoit-elle pour 2024 ?").text == "Environ 870 millions de dollars [1]."
+    assert (
+        assistant.ask("Quels revenus Scale AI prévoit-elle pour 2024 ?").text == "Environ 870 millions de dollars [1]."
+    )
+
 
 def test_the_model_reads_once(assistant: Assistant, generator: QueuedGenerator) -> None:
     generator.answers.append("Environ 870 millions de dollars")
@@ -271,21 +274,25 @@ def test_an_answer_in_the_wrong_language_is_translated(assistant: Assistant, gen
     assert generator.last_user_message().startswith("Translate into English:")
 
 
-def test_a_few_words_surely_in_the_other_language_are_translated(
-    assistant: Assistant, generator: QueuedGenerator
+@pytest.mark.parametrize(
+    ("question", "written", "translated"),
+    [
+        ("What revenue does Scale AI expect for 2024?", "revenus de 870 millions", "revenue of 870 million"),
+        # Names aside, "est le de": lingua alone is unsure; the French function words tell.
+        (
+            "What is Alexandr Wang's role at Scale AI?",
+            "Alexandr Wang est le PDG de Scale AI",
+            "Alexandr Wang is the CEO of Scale AI",
+        ),
+    ],
+    ids=["a-few-words", "mostly-names"],
+)
+def test_a_short_statement_surely_in_the_other_language_is_translated(
+    assistant: Assistant, generator: QueuedGenerator, question: str, written: str, translated: str
 ) -> None:
-    generator.answers.extend(["revenus de 870 millions", "revenue of 870 million"])
-    answer = assistant.ask("What revenue does Scale AI expect for 2024?")
-    assert answer.text == "revenue of 870 million [1].", answer.text
-    assert generator.last_user_message().startswith("Translate into English:")
-
-
-def test_a_french_statement_of_names_is_translated_for_an_english_question(
-    assistant: Assistant, generator: QueuedGenerator
-) -> None:
-    generator.answers.extend(["Alexandr Wang est le PDG de Scale AI", "Alexandr Wang is the CEO of Scale AI"])
-    answer = assistant.ask("What is Alexandr Wang's role at Scale AI?")
-    assert answer.text == "Alexandr Wang is the CEO of Scale AI [1].", answer.text
+    generator.answers.extend([written, translated])
+    answer = assistant.ask(question)
+    assert answer.text == f"{translated} [1].", answer.text
     assert generator.last_user_message().startswith("Translate into English:")
 
 
