@@ -48,7 +48,6 @@ _REFUSAL = re.compile(
 # How much of an answer's words a sentence in the answer's language must hold, and how close in meaning
 # (e5 cosine) a sentence in the other language must be when its words cannot be compared.
 WORD_SHARE_MIN = 0.5
-REPEATED_WORD_WEIGHT = 0.5  # a word the answer repeats from the question, against one of its own
 CROSS_LANGUAGE_SIMILARITY_MIN = 0.80
 
 
@@ -143,12 +142,7 @@ class Grounding:
         # "the share's value is 150 million dollars" is not held by "150 million dollars come from Google".
         statement = statement_terms(answer)
         compared = statement - set(content_terms(" ".join(asked_names)))
-        # The words the answer repeats from the question were given to the model: they count half as much as
-        # its own words, which are what the sentence must vouch for.
-        asked_words = set(content_terms(question))
-        weights = {t: REPEATED_WORD_WEIGHT if t in asked_words else 1.0 for t in compared}
-        total = sum(weights.values())
-        share = sum(w for t, w in weights.items() if term_found_in(t, terms)) / total if total else 1.0
+        share = sum(term_found_in(t, terms) for t in compared) / len(compared) if compared else 1.0
         vector = np.mean([np.asarray(self.quotes[i].vector) for i in group], axis=0)
         similarity = float(vector @ np.asarray(answer_vector) / (np.linalg.norm(vector) or 1.0))
         said_as_asked = in_statement_order(question)
