@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from assistant.answering.language import detect_language, language_scores
+from assistant.types import Lang
 
 
 @pytest.mark.parametrize(
@@ -20,7 +21,7 @@ from assistant.answering.language import detect_language, language_scores
         ("in 1972", "en"),
     ],
 )
-def test_a_few_words_are_told_by_their_function_words(text: str, language: str) -> None:
+def test_a_few_words_are_told_by_their_function_words(text: str, language: Lang) -> None:
     assert language_scores(text)[language] >= 0.75
     assert detect_language(text, fallback="fr" if language == "en" else "en") == language
 
