@@ -16,10 +16,9 @@ _ENGLISH = re.compile(
 # French with "est-ce que" first, or with the subject after the verb ("avait-elle", "a-t-il", "a t il") and
 # no question word ("Quand Meta a-t-elle…" asks a fact).
 _FRENCH_EST_CE = re.compile(r"^\W*(?:et\s+)?est[- ]ce\s+qu", re.IGNORECASE)
-_FRENCH_INVERTED = re.compile(
-    r"[^\W\d_]-(?:t-)?(?:il|elle|ils|elles|on|je|tu|nous|vous)\b|\bt[- ](?:il|elle|on)\b", re.IGNORECASE
-)
-_SUBJECT_AFTER_VERB = re.compile(r"(?<=[^\W\d_])-(?:t-)?(?:il|elle|ils|elles|on|je|tu|nous|vous)\b", re.IGNORECASE)
+_PRONOUN_AFTER_VERB = r"(?<=[^\W\d_])-(?:t-)?(?:il|elle|ils|elles|on|je|tu|nous|vous)\b"
+_FRENCH_INVERTED = re.compile(rf"{_PRONOUN_AFTER_VERB}|\bt[- ](?:il|elle|on)\b", re.IGNORECASE)
+_SUBJECT_AFTER_VERB = re.compile(_PRONOUN_AFTER_VERB, re.IGNORECASE)
 _FRENCH_QUESTION_WORD = re.compile(
     r"(?<![\w-])(?:qui|que|qu['’]|quoi|quel(?:le)?s?|lequel|laquelle|lesquel(?:le)?s|quand|où|comment|combien|"
     r"pourquoi)(?![\w-])",
