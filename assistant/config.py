@@ -91,7 +91,7 @@ class Settings(BaseSettings):
         "sentences of all of them shown when the articles do not answer.",
     )
     reading_chars: int = Field(
-        default=2000, ge=100, description="Most characters of passages the model reads for a question about a fact."
+        default=1500, ge=100, description="Most characters of passages the model reads for a question about a fact."
     )
     explanation_reading_chars: int = Field(
         default=3000,

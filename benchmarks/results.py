@@ -63,13 +63,16 @@ def machine() -> dict[str, Any]:
 
 
 def provenance() -> dict[str, Any]:
-    """The command, commit (and the files that differed from it, results aside), date and machine of a run."""
+    """The command (with the ``ASSISTANT_*`` settings in its environment), commit (and the files that differed from
+    it, results aside), date and machine of a run."""
     status = _git("status", "--porcelain").splitlines()
     changed = [line[3:] for line in status if not line[3:].startswith("benchmarks/results/")]
     script = Path(sys.argv[0])
     with_root = script.resolve().relative_to(ROOT) if script.resolve().is_relative_to(ROOT) else script
+    # The assistant's settings given in the environment change what is measured: they are part of the command.
+    environment = [f"{k}={shlex.quote(v)}" for k, v in sorted(os.environ.items()) if k.startswith("ASSISTANT_")]
     return {
-        "command": shlex.join([".venv/bin/python", str(with_root), *sys.argv[1:]]),
+        "command": " ".join([*environment, shlex.join([".venv/bin/python", str(with_root), *sys.argv[1:]])]),
         "commit": _git("rev-parse", "HEAD"),
         "uncommitted_changes": changed,
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
