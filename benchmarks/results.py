@@ -10,6 +10,7 @@ import json
 import logging
 import os
 import platform
+import re
 import shlex
 import subprocess
 import sys
@@ -20,6 +21,7 @@ from typing import Any
 logger = logging.getLogger(__name__)
 
 ROOT = Path(__file__).resolve().parent.parent
+_SECRET = re.compile(r"KEY|AUTH|PASSWORD|TOKEN|SECRET")
 RESULTS_DIR = ROOT / "benchmarks" / "results"
 
 
@@ -69,8 +71,13 @@ def provenance() -> dict[str, Any]:
     changed = [line[3:] for line in status if not line[3:].startswith("benchmarks/results/")]
     script = Path(sys.argv[0])
     with_root = script.resolve().relative_to(ROOT) if script.resolve().is_relative_to(ROOT) else script
-    # The assistant's settings given in the environment change what is measured: they are part of the command.
-    environment = [f"{k}={shlex.quote(v)}" for k, v in sorted(os.environ.items()) if k.startswith("ASSISTANT_")]
+    # The assistant's settings given in the environment change what is measured: they are part of the command
+    # (secrets masked: a result file is committed).
+    environment = [
+        f"{k}={'***' if _SECRET.search(k) else shlex.quote(v)}"
+        for k, v in sorted(os.environ.items())
+        if k.startswith("ASSISTANT_")
+    ]
     return {
         "command": " ".join([*environment, shlex.join([".venv/bin/python", str(with_root), *sys.argv[1:]])]),
         "commit": _git("rev-parse", "HEAD"),

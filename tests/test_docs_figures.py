@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 RESULT_LINE = re.compile(r"^Result: `(?P<file>benchmarks/results/[\w.-]+\.json)`(?P<rest>.*)$")
@@ -204,3 +206,15 @@ def test_the_check_flags_figures_outside_result_blocks(tmp_path: Path) -> None:
     )
     flagged = [p.split("'")[1] for p in doc_problems("demo.md", doc, tmp_path)]
     assert flagged == ["9.8 s", "70 %", "35/63", "2.8×", "150 tokens/s"]
+
+
+def test_a_result_records_the_settings_of_its_run_and_masks_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    import results  # noqa: PLC0415  (a script of benchmarks/, importable from there)
+
+    monkeypatch.setenv("ASSISTANT_READING_CHARS", "1500")
+    monkeypatch.setenv("ASSISTANT_LLM_API_KEY", "sk-very-secret")
+    command = results.provenance()["command"]
+    assert "ASSISTANT_LLM_API_KEY=*** " in command
+    assert "ASSISTANT_READING_CHARS=1500 .venv/bin/python " in command
+    assert "sk-very-secret" not in command
