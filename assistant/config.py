@@ -94,7 +94,7 @@ class Settings(BaseSettings):
         default=1500, ge=100, description="Most characters of passages the model reads for a question about a fact."
     )
     explanation_reading_chars: int = Field(
-        default=3000,
+        default=2000,
         ge=100,
         description="Most characters of passages the model reads for a why/how/what-happened question.",
     )
