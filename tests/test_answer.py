@@ -234,20 +234,56 @@ def test_a_follow_up_is_read_with_the_earlier_question_when_it_means_nothing_alo
 ) -> None:
     generator.answers.extend(
         [
-            "NONE",  # read alone, "and from Google?" answers nothing
+            "NONE",  # read alone, "how much of that comes from Google?" answers nothing
             "How much of Scale AI's 2024 revenue comes from Google?",  # the rewrite
             "About 150 million dollars",  # read as a follow-up
         ]
     )
     history = [("How much revenue does Scale AI expect in 2024?", "About 870 million dollars [1].")]
-    answer = assistant.ask("And how much of that comes from Google?", history=history)
+    answer = assistant.ask("How much of that comes from Google?", history=history)
     assert "Earlier question" not in generator.last_user_message(0)
-    assert "Last question: And how much of that comes from Google?" in generator.last_user_message(1)
+    assert "Last question: How much of that comes from Google?" in generator.last_user_message(1)
     assert "Earlier question: How much revenue does Scale AI expect in 2024?" in generator.last_user_message(2)
     assert "Question: How much of Scale AI's 2024 revenue comes from Google?" in generator.last_user_message(2)
     assert answer.standalone_question == "How much of Scale AI's 2024 revenue comes from Google?"
     assert answer.answered and answer.text == "About 150 million dollars [1]."
     assert "150 millions" in answer.citations[0].quote
+
+
+@pytest.mark.parametrize(
+    ("question", "rewritten", "reply"),
+    [
+        (
+            "And how much of that comes from Google?",
+            "How much of Scale AI's 2024 revenue comes from Google?",
+            "About 150 million dollars",
+        ),
+        (
+            "Et combien vient de Google ?",
+            "Quels revenus Scale AI prévoit-elle pour 2024 provenant de Google ?",
+            "Environ 150 millions de dollars",
+        ),
+    ],
+)
+def test_a_question_opening_with_and_is_read_as_a_follow_up_at_once(
+    assistant: Assistant, generator: QueuedGenerator, question: str, rewritten: str, reply: str
+) -> None:
+    generator.answers.extend([rewritten, reply])
+    history = [("How much revenue does Scale AI expect in 2024?", "About 870 million dollars [1].")]
+    answer = assistant.ask(question, history=history)
+    assert f"Last question: {question}" in generator.last_user_message(0), "rewritten first, not read alone"
+    assert f"Question: {rewritten}" in generator.last_user_message(1)
+    assert answer.standalone_question == rewritten and len(generator.prompts) == 2
+    assert answer.answered and "150 millions" in answer.citations[0].quote
+
+
+def test_a_question_opening_with_and_but_refused_shows_the_closest_passages(
+    assistant: Assistant, generator: QueuedGenerator
+) -> None:
+    generator.answers.extend(["How much of Scale AI's 2024 revenue comes from Google?", "NONE"])
+    history = [("How much revenue does Scale AI expect in 2024?", "About 870 million dollars [1].")]
+    answer = assistant.ask("And how much of that comes from Google?", history=history)
+    assert not answer.answered and answer.closest, "the follow-up's reading gives the closest passages"
 
 
 def test_a_new_question_in_a_conversation_is_not_read_as_a_follow_up(

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.answering.question_form import asks_a_quantity, asks_yes_or_no, without_yes_or_no
+from assistant.answering.question_form import (
+    asks_a_quantity,
+    asks_yes_or_no,
+    goes_on_from_before,
+    without_yes_or_no,
+)
 
 
 @pytest.mark.parametrize(
@@ -58,3 +63,19 @@ def test_the_fact_is_what_follows_the_yes_or_the_no() -> None:
 )
 def test_a_question_that_asks_how_much(question: str, quantity: bool) -> None:
     assert asks_a_quantity(question) is quantity
+
+
+@pytest.mark.parametrize(
+    ("question", "goes_on"),
+    [
+        ("And how much of that comes from Google?", True),
+        ("Et combien a-t-il payé ?", True),
+        ("« Mais pourquoi ? »", True),
+        ("Also, when?", True),
+        ("Andrew Ng a-t-il commenté ?", False),
+        ("Étienne Marcel est-il cité ?", False),
+        ("What stake did Meta take in Scale AI?", False),
+    ],
+)
+def test_a_question_opening_with_and_goes_on_from_the_one_before(question: str, goes_on: bool) -> None:
+    assert goes_on_from_before(question) is goes_on

@@ -82,11 +82,11 @@ def test_streaming_shows_the_text_as_it_grows(chat: WebChat, generator: QueuedGe
 def test_the_conversation_is_passed_as_history(chat: WebChat, generator: QueuedGenerator) -> None:
     generator.answers.append(REPLY)
     turns = _ask(chat, QUESTION)[-1][1]
-    # Read alone, "Et en dollars ?" answers nothing; then it is rewritten with the conversation and read again.
-    generator.answers.extend(["NONE", "Combien Meta a-t-il investi dans Scale AI ?", REPLY])
+    # "Et en dollars ?" goes on from the question before: it is rewritten with the conversation, then read.
+    generator.answers.extend(["Combien Meta a-t-il investi dans Scale AI ?", REPLY])
     final = _ask(chat, "Et en dollars ?", turns)[-1]
     assert len(final[1]) == 2 and len(final[0]) == 4
-    rewrite_prompt = " ".join(str(m.content) for m in generator.prompts[2])
+    rewrite_prompt = " ".join(str(m.content) for m in generator.prompts[1])
     assert "Combien Meta a-t-il investi" in rewrite_prompt and "Et en dollars" in rewrite_prompt
 
 
@@ -126,7 +126,7 @@ def test_a_question_waiting_for_the_model_shows_its_sources_and_its_place(
     first = chat.respond(QUESTION, [])
     next(first)  # the placeholder
     assert "Lecture de" in next(first)[0][-1]["content"], "the first question has the model: it reads"
-    second = chat.respond("Quelle somme Meta a-t-il investie dans Scale AI ?", [])
+    second = chat.respond(QUESTION, [])  # asked again in another tab
     next(second)
     waiting = next(second)[0][-1]["content"]
     assert 'class="answer pending reading"' in waiting and 'class="reading-list"' in waiting, "its sources, at once"

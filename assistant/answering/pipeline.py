@@ -26,7 +26,7 @@ from assistant.answering.prompts import (
     rewrite_messages,
     translate_messages,
 )
-from assistant.answering.question_form import asks_for_an_explanation
+from assistant.answering.question_form import asks_for_an_explanation, goes_on_from_before
 from assistant.answering.statements import (
     UNFINISHED,
     Checked,
@@ -108,25 +108,29 @@ class Answerer:
         # the earlier question, and read knowing it. (Rewriting every question first was measured on the seeds'
         # follow-up and new-topic questions: 3 of 11 right instead of 8, as the 1.5B model's rewrites often
         # leave the pronoun or change the question.)
+        # A question that opens with "And…" or "Et…" goes on from the one before: it is read as a follow-up at once.
+        follow_up = bool(history and self.settings.history_turns)
         standalone = question
-        steps = self._attempt(question, question, language, note, explanation, limit=limit)
-        attempt = yield from relay(steps, clock)
-        first = attempt
-        if not attempt.said and history and self.settings.history_turns:
+        first: _Attempt | None = None
+        if not (follow_up and goes_on_from_before(question)):
+            first = yield from relay(self._attempt(question, question, language, note, explanation, limit=limit), clock)
+        attempt = first
+        if (attempt is None or not attempt.said) and follow_up:
             standalone = self.standalone(question, history)
             earlier = history[-1][0]
             explanation = explanation or asks_for_an_explanation(standalone)
             query = f"{standalone} {earlier}"
             steps = self._attempt(standalone, query, language, note, explanation, limit=limit, earlier=earlier)
             attempt = yield from relay(steps, clock)
-            attempt.statements[:0] = first.statements
+            attempt.statements[:0] = first.statements if first else []
+        assert attempt is not None  # read as asked, as a follow-up, or both
         answered = bool(attempt.said)
         closest: list[Citation] = []
         if answered:
             text = note + attempt.text
         else:
             text = note + DONT_KNOW[language]
-            closest = self._closest(question, first.excerpts)
+            closest = self._closest(question, (first or attempt).excerpts)
         answer = Answer(
             question=question,
             text=text,

@@ -78,3 +78,13 @@ _EXPLANATION = re.compile(
 def asks_for_an_explanation(question: str) -> bool:
     """Whether the question asks why, how, what happened or what someone said, rather than for one fact."""
     return bool(_EXPLANATION.search(question))
+
+
+# A question that opens with "and", "but" or "also" goes on from the one before it ("And how much of that comes
+# from Google?", "Et combien a-t-il payé ?"): it cannot be read alone.
+_GOES_ON = re.compile(r"^\W*(?:and|but|also|et|mais|aussi)\b(?![-'’])", re.IGNORECASE)
+
+
+def goes_on_from_before(question: str) -> bool:
+    """Whether the question opens with a word that joins it to the question before ("And…", "Et…", "Mais…")."""
+    return bool(_GOES_ON.search(question))
