@@ -21,8 +21,8 @@ from typing import Any
 logger = logging.getLogger(__name__)
 
 ROOT = Path(__file__).resolve().parent.parent
-_SECRET = re.compile(r"KEY|AUTH|PASSWORD|TOKEN|SECRET")
 RESULTS_DIR = ROOT / "benchmarks" / "results"
+_SECRET = re.compile(r"KEY|AUTH|PASSWORD|TOKEN|SECRET")  # settings whose values a result file never shows
 
 
 def _git(*args: str) -> str:

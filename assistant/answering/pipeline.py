@@ -104,11 +104,11 @@ class Answerer:
             logger.info("question in %s: answering in English", other)
         explanation = asks_for_an_explanation(question)
         # A question is first taken as it is asked: in a conversation it may well be a new one. Only when the
-        # articles do not answer it alone is it read as a follow-up: rewritten to stand alone, searched with
-        # the earlier question, and read knowing it. (Rewriting every question first was measured on the seeds'
-        # follow-up and new-topic questions: 3 of 11 right instead of 8, as the 1.5B model's rewrites often
-        # leave the pronoun or change the question.)
-        # A question that opens with "And…" or "Et…" goes on from the one before: it is read as a follow-up at once.
+        # articles do not answer it alone, or at once when it opens with "And…" or "Et…" (it goes on from the
+        # question before), is it read as a follow-up: rewritten to stand alone, searched with the earlier
+        # question, and read knowing it. (Rewriting every question first was measured on the seeds' follow-up and
+        # new-topic questions: 3 of 11 right instead of 8, as the 1.5B model's rewrites often leave the pronoun or
+        # change the question.)
         follow_up = bool(history and self.settings.history_turns)
         standalone = question
         first: _Attempt | None = None
