@@ -101,11 +101,6 @@ class Settings(BaseSettings):
     fact_answer_tokens: int = Field(
         default=80, ge=16, description="Most tokens the model writes for a question about a fact."
     )
-    second_reading: bool = Field(
-        default=True,
-        description="Read a fact's supporting sentences again alone and keep the statement only when both readings "
-        "agree (one more short model call per answered fact question).",
-    )
     answer_sentences: int = Field(
         default=3,
         ge=1,

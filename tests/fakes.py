@@ -13,7 +13,6 @@ from collections.abc import Iterator, Sequence
 from langchain_core.messages import BaseMessage
 
 from assistant.answering.generator import Generator
-from assistant.answering.prompts import SECOND_READING_SYSTEM
 from assistant.ingest.embedding import ArticleEmbedder
 from assistant.ingest.terms import fold
 
@@ -54,10 +53,7 @@ class HashEmbedder(ArticleEmbedder):
 
 
 class QueuedGenerator(Generator):
-    """Replies with queued answers (NO_ANSWER when the queue is empty) and records every prompt. A fact's second
-    reading (second_reading.py) is answered apart: with the queued ``rereadings`` when there are any, else with the
-    sentences it was given, copied (the reading agrees with what they say); its prompts are kept in
-    ``second_readings``."""
+    """Replies with queued answers (NO_ANSWER when the queue is empty) and records every prompt."""
 
     def __init__(
         self,
@@ -70,18 +66,12 @@ class QueuedGenerator(Generator):
         self._model_id = model_id
         self.seconds_per_piece = seconds_per_piece  # how long the model takes to write each piece
         self.finished: list[float] = []  # time.perf_counter() when each reply was written to its end
-        self.rereadings: deque[str] = deque()
-        self.second_readings: list[list[BaseMessage]] = []
 
     @property
     def model_id(self) -> str:
         return self._model_id
 
     def stream(self, messages: Sequence[BaseMessage], *, max_tokens: int | None = None) -> Iterator[str]:
-        if messages and messages[0].content == SECOND_READING_SYSTEM:
-            self.second_readings.append(list(messages))
-            yield self.rereadings.popleft() if self.rereadings else _sentences_given(messages)
-            return
         self.prompts.append(list(messages))
         text = self.answers.popleft() if self.answers else "NO_ANSWER"
         for start in range(0, len(text), 7):  # a few characters at a time, like a model
@@ -93,10 +83,3 @@ class QueuedGenerator(Generator):
     def last_user_message(self, index: int = -1) -> str:
         content = self.prompts[index][-1].content
         return content if isinstance(content, str) else ""
-
-
-def _sentences_given(messages: Sequence[BaseMessage]) -> str:
-    """The sentences a second-reading prompt gives the model to read."""
-    content = messages[-1].content
-    found = re.search(r"^Sentences: (.*)$", content if isinstance(content, str) else "", re.MULTILINE)
-    return found.group(1) if found else ""

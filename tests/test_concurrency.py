@@ -25,7 +25,6 @@ from pydantic import ConfigDict
 from assistant import Assistant, Settings
 from assistant.answering.llm import ChatModelGenerator
 from assistant.answering.models import SERVER_CONCURRENCY, make_generator
-from assistant.answering.prompts import SECOND_READING_SYSTEM
 from assistant.types import Answer, Passage
 from assistant.web import WebChat, build_demo
 from assistant.web.ui import ANSWERS_SHOWN_WAITING, ASSISTANT_QUEUE, INDEX_QUEUE
@@ -190,13 +189,10 @@ class Probe:
             self.most_at_once = max(self.most_at_once, self.in_flight)
         return time.perf_counter()
 
-    def leave(self, began: float, *, answering: bool = True) -> None:
-        """The call that began at ``began`` ends; its interval is kept when it was the reading that answers (not a
-        fact's second reading, which comes after it)."""
+    def leave(self, began: float) -> None:
         with self._lock:
             self.in_flight -= 1
-            if answering:
-                self.intervals.append((began, time.perf_counter()))
+            self.intervals.append((began, time.perf_counter()))
 
 
 class FakeServerModel(BaseChatModel):
@@ -223,7 +219,7 @@ class FakeServerModel(BaseChatModel):
             prompt = str(messages[-1].content)
             reply = next((r for q, (r, _) in QUESTIONS.items() if f"Question: {q}" in prompt), "NONE")
         finally:
-            self.probe.leave(began, answering=messages[0].content != SECOND_READING_SYSTEM)
+            self.probe.leave(began)
         return ChatResult(generations=[ChatGeneration(message=AIMessage(content=reply))])
 
 

@@ -26,10 +26,8 @@ from assistant.answering.prompts import (
     rewrite_messages,
     translate_messages,
 )
-from assistant.answering.question_form import asks_for_an_explanation, asks_yes_or_no, goes_on_from_before
-from assistant.answering.second_reading import read_again, readings_agree
+from assistant.answering.question_form import asks_for_an_explanation, goes_on_from_before
 from assistant.answering.statements import (
-    DISAGREES,
     UNFINISHED,
     Checked,
     StatementChecker,
@@ -181,10 +179,8 @@ class Answerer:
         kind = "explanation" if explanation else "fact"
         messages = answer_messages([as_read(p) for p in read], question, writing, earlier, kind=kind)
         written = self.generator.stream(messages, max_tokens=tokens)
-        # A fact's statement is read again (second_reading.py) and one in the other language translated; the
-        # embedded model writes one reply at a time, so such a statement waits until the answer is written, and
-        # those after it too, so that the statements keep their order.
-        read_twice = not explanation and self.settings.second_reading and not asks_yes_or_no(question)
+        # The embedded model writes one reply at a time: a statement to translate waits until the answer is
+        # written, and those after it too, so that the statements keep their order.
         waiting: list[Checked] = []
         with closing(statements(written)) as written_statements:
             for raw, finished in written_statements:
@@ -200,27 +196,16 @@ class Answerer:
                     logger.info("dropped %r: %s", text, ", ".join(checked.failed))
                     attempt.statements.append(Statement(text, failed=checked.failed))
                     continue
-                if waiting or read_twice or not _in_language_already(text, language):
+                if waiting or not _in_language_already(text, language):
                     waiting.append(checked)
                 elif self._say(attempt, checked, text, read_excerpts, language):
                     yield AnswerUpdate("writing", tuple(read), note + attempt.text, tuple(attempt.citations))
                 if len(attempt.said) + len(waiting) >= most:
                     break
         for checked in waiting:
-            if read_twice and not self._read_again_agrees(checked, question):
-                attempt.statements.append(Statement(checked.text, failed=(DISAGREES,)))
-                continue
             if self._say(attempt, checked, self._in_language(checked.text, language), read_excerpts, language):
                 yield AnswerUpdate("writing", tuple(read), note + attempt.text, tuple(attempt.citations))
         return attempt
-
-    def _read_again_agrees(self, checked: Checked, question: str) -> bool:
-        """Whether the model, reading the statement's supporting sentences alone, answers the question alike."""
-        reply = read_again(self.generator, checked.quotes, question)
-        if readings_agree(checked.text, reply, question):
-            return True
-        logger.info("dropped %r: %s (read again: %r)", checked.text, DISAGREES, reply)
-        return False
 
     def _say(self, attempt: _Attempt, checked: Checked, text: str | None, excerpts: Excerpts, language: Lang) -> bool:
         """Add the checked statement (see ``_add``); and when another dated article read reports it with other

@@ -47,19 +47,6 @@ def _escape(text: str) -> str:
 
 ANSWER_PROMPT = ChatPromptTemplate.from_messages([("system", _escape(_ANSWER_SYSTEM)), ("human", _ANSWER_USER)])
 
-# A fact's second reading (second_reading.py): the sentences that support the statement alone, and the
-# question again.
-SECOND_READING_SYSTEM = f"""You read sentences from an article and answer the question from them alone. Reply \
-with the few words of the sentences that answer it. If the sentences do not say what the question asks, reply \
-only: {NO_ANSWER}"""
-
-SECOND_READING_PROMPT = ChatPromptTemplate.from_messages(
-    [
-        ("system", _escape(SECOND_READING_SYSTEM)),
-        ("human", "Article: {title}\nSentences: {sentences}\nQuestion: {question}\nAnswer:"),
-    ]
-)
-
 _REWRITE_SYSTEM = """You rewrite the last question of a conversation so that it can be understood alone.
 Replace pronouns and vague words ("it", "that", "he", "il", "cela", "celui-ci") by what they refer to in the \
 conversation. Keep the language of the last question. Do not answer it. Reply with the rewritten question only."""
@@ -148,10 +135,3 @@ def rewrite_messages(history: Sequence[tuple[str, str]], question: str) -> list[
 def translate_messages(text: str, language: Lang) -> list[BaseMessage]:
     """The prompt that translates one statement into the answer's language."""
     return TRANSLATE_PROMPT.format_messages(text=text, language=LANGUAGE_NAMES[language])
-
-
-def second_reading_messages(title: str, sentences: str, question: str) -> list[BaseMessage]:
-    """The prompt in which the model answers the question again from the sentences that support a statement."""
-    return SECOND_READING_PROMPT.format_messages(
-        title=" ".join(title.split()), sentences=" ".join(sentences.split()), question=question
-    )

@@ -43,8 +43,6 @@ NO_FIGURE = "no-figure"  # the question asks how much or how many; the statement
 REFUSAL = "refusal"  # the statement says that the passages do not answer
 QUESTION = "a-question"  # the model asked (often the question again, reworded) instead of stating
 UNFINISHED = "unfinished"  # the model stopped (its token or time limit) in the middle of the statement
-# Read again alone, the fact's supporting sentences gave another answer, or none (second_reading.py).
-DISAGREES = "second-reading-differs"
 ANNOUNCEMENT = "announces-what-follows"  # it ends with a colon ("… for several reasons:"): it says nothing alone
 
 
