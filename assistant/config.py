@@ -107,6 +107,12 @@ class Settings(BaseSettings):
         description="Most checked sentences in an answer to a why/how/what-happened question "
         "(a fact's answer keeps two at most).",
     )
+    explanation_words: Literal["article", "model"] = Field(
+        default="article",
+        description="How a why/how/what-happened answer is said: article, in the sentences of the articles that "
+        "support the model's statements (translated when the question is in the other language); model, in the "
+        "model's own words.",
+    )
     history_turns: int = Field(default=3, ge=0, description="Previous turns used to understand a follow-up.")
 
     max_upload_bytes: int = Field(

@@ -379,7 +379,8 @@ def test_the_sources_are_shown_before_the_model_writes_then_each_statement_as_it
         "Des licornes bleues gardent les serveurs [2]."
     )
     generator = QueuedGenerator([reply], seconds_per_piece=0.005)
-    stream = Assistant(settings, embedder=embedder, generator=generator).stream(
+    in_model_words = settings.model_copy(update={"explanation_words": "model"})
+    stream = Assistant(in_model_words, embedder=embedder, generator=generator).stream(
         "Pourquoi Scale AI prévoit-elle des revenus pour 2024 malgré les défis actuels ?"
     )
     seen = [(update.stage, update.text, len(generator.prompts), len(generator.finished)) for update in stream.updates()]
@@ -416,12 +417,17 @@ def test_a_statement_the_model_did_not_finish_is_dropped(assistant: Assistant, g
     assert [s.failed for s in answer.statements] == [(), ("unfinished",)]
 
 
-def test_a_sentence_announcing_what_follows_is_not_shown(assistant: Assistant, generator: QueuedGenerator) -> None:
+def test_a_sentence_announcing_what_follows_is_not_shown(
+    settings: Settings, embedder: HashEmbedder, generator: QueuedGenerator
+) -> None:
     generator.answers.append(
         "Scale AI prévoit des revenus pour 2024 pour les raisons suivantes: [1].\n"
         "Scale AI prévoit des revenus d'environ 870 millions de dollars pour 2024 [1]."
     )
-    answer = assistant.ask("Pourquoi Scale AI prévoit-elle des revenus ?")
+    in_model_words = settings.model_copy(update={"explanation_words": "model"})
+    answer = Assistant(in_model_words, embedder=embedder, generator=generator).ask(
+        "Pourquoi Scale AI prévoit-elle des revenus ?"
+    )
     assert answer.text == f"{_REVENUE} [1].", answer.text
     assert [s.failed for s in answer.statements] == [("announces-what-follows",), ()]
 
@@ -555,7 +561,8 @@ def test_statements_to_translate_wait_until_the_model_has_written_the_answer(
             "About 150 million dollars come from Google alone",
         ]
     )
-    answer = Assistant(settings, embedder=embedder, generator=generator).ask(
+    in_model_words = settings.model_copy(update={"explanation_words": "model"})
+    answer = Assistant(in_model_words, embedder=embedder, generator=generator).ask(
         "Why does Scale AI expect revenue for 2024 despite the current challenges?"
     )
     assert answer.answered and answer.language == "en"
@@ -566,6 +573,45 @@ def test_statements_to_translate_wait_until_the_model_has_written_the_answer(
     assert generator.last_user_message(0).endswith(
         "Answer in French, in one to three sentences taken from the passages:"
     ), "written in the passages' language"
+
+
+_REVENUE_SENTENCE = (
+    "Malgré les défis actuels, Scale AI prévoit des revenus d'environ 870 millions de dollars pour 2024, dont "
+    "environ 150 millions de dollars provenant du seul Google."
+)
+
+
+def test_an_explanation_is_said_in_the_sentences_that_support_it_each_once(
+    assistant: Assistant, generator: QueuedGenerator, articles_dir: Path
+) -> None:
+    # Both statements are held by one sentence of the article: it is said once, as the article writes it.
+    generator.answers.append(f"{_REVENUE} [1]. Environ 150 millions de dollars proviennent du seul Google [1].")
+    answer = assistant.ask("Pourquoi Scale AI prévoit-elle des revenus pour 2024 malgré les défis actuels ?")
+    assert answer.text == f"{_REVENUE_SENTENCE[:-1]} [1].", answer.text
+    assert [s.failed for s in answer.statements] == [(), ("repeated",)]
+    assert answer.citations[0].quote == _REVENUE_SENTENCE
+    _check_exact(answer.citations, articles_dir)
+
+
+def test_an_explanation_in_the_other_language_is_the_sentence_translated_or_else_the_statement(
+    assistant: Assistant, generator: QueuedGenerator
+) -> None:
+    sentence_in_english = (
+        "Despite the current challenges, Scale AI expects revenue of about 870 million dollars for 2024, of which "
+        "about 150 million dollars from Google alone"
+    )
+    generator.answers += [f"{_REVENUE} [1].", sentence_in_english]
+    answer = assistant.ask("Why does Scale AI expect revenue for 2024 despite the current challenges?")
+    assert answer.text == f"{sentence_in_english} [1].", answer.text
+    assert "Malgré les défis actuels" in generator.last_user_message(1), "the article's sentence is translated"
+    # A translation of the sentence that loses a figure is not kept: the statement is translated instead.
+    generator.answers += [
+        f"{_REVENUE} [1].",
+        "Scale AI expects revenue for 2024",
+        "It expects 870 million dollars in 2024",
+    ]
+    answer = assistant.ask("Why does Scale AI expect revenue for 2024 despite the current challenges?")
+    assert answer.text == "It expects 870 million dollars in 2024 [1].", answer.text
 
 
 @pytest.mark.parametrize(

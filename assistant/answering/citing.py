@@ -4,6 +4,7 @@ date, site and link; and the quotes an article edited since indexing no longer h
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -11,6 +12,9 @@ from assistant.answering.excerpts import Excerpts, Quote
 from assistant.types import Citation, Passage
 
 logger = logging.getLogger(__name__)
+
+_LEADING_DASH = re.compile(r"^[\s\-\u2013\u2014\u2022]+")  # "- Un avion…" after a dateline
+_NOTE = re.compile(r"\[[^\[\]]{0,30}\]")  # a footnote's mark, "[1]" or "[citation needed]": not an answer's citation
 
 
 def cite(quotes: Sequence[Quote], blocks: Sequence[Passage], citations: list[Citation]) -> tuple[int, ...]:
@@ -31,6 +35,19 @@ def cite(quotes: Sequence[Quote], blocks: Sequence[Passage], citations: list[Cit
             citations.append(known)
         cited.append(known.number)
     return tuple(cited)
+
+
+def not_cited_yet(quotes: Sequence[Quote], citations: Sequence[Citation]) -> list[Quote]:
+    """The quotes that no citation holds yet."""
+    return [
+        q for q in quotes if not any(c.source == q.source and c.start <= q.start and q.end <= c.end for c in citations)
+    ]
+
+
+def in_article_words(quotes: Sequence[Quote]) -> str:
+    """The quotes' sentences as their article writes them, one after the other (a dateline's dash and footnote
+    marks left out)."""
+    return " ".join(_NOTE.sub("", _LEADING_DASH.sub("", q.text)) for q in quotes)
 
 
 def build_citation(number: int, quote: Quote, span: tuple[int, int, str], blocks: Sequence[Passage]) -> Citation:

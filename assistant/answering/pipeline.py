@@ -13,7 +13,7 @@ from contextlib import closing
 from dataclasses import dataclass, field
 
 from assistant.answering.answer_stream import AnswerStream, AnswerUpdate, Clock, relay
-from assistant.answering.citing import build_citation, cite, drop_changed_quotes
+from assistant.answering.citing import build_citation, cite, drop_changed_quotes, in_article_words, not_cited_yet
 from assistant.answering.disagreement import OtherReport, other_report
 from assistant.answering.excerpts import Excerpts, SentenceVectors, as_read, gather_excerpts, rank_quotes
 from assistant.answering.figures import figures_as_written, numbers
@@ -28,7 +28,9 @@ from assistant.answering.prompts import (
 )
 from assistant.answering.question_form import asks_for_an_explanation, goes_on_from_before
 from assistant.answering.statements import (
+    REPEATED,
     UNFINISHED,
+    UNTRANSLATABLE,
     Checked,
     StatementChecker,
     clean,
@@ -48,6 +50,7 @@ Retrieve = Callable[[str, int, ArticleFilter | None], list[Passage]]
 _LANGUAGE_SURE = 0.75
 _FACT_SENTENCES = 2  # most checked sentences kept in the answer to a question about a fact
 _CLOSEST = 3  # sentences shown when the articles do not answer
+_TRANSLATION_TOKENS = 120  # most tokens of a statement's translation; more for a longer text
 
 
 @dataclass
@@ -181,7 +184,7 @@ class Answerer:
         written = self.generator.stream(messages, max_tokens=tokens)
         # The embedded model writes one reply at a time: a statement to translate waits until the answer is
         # written, and those after it too, so that the statements keep their order.
-        waiting: list[Checked] = []
+        waiting: list[tuple[Checked, str]] = []
         with closing(statements(written)) as written_statements:
             for raw, finished in written_statements:
                 text, named = clean(raw)
@@ -196,16 +199,34 @@ class Answerer:
                     logger.info("dropped %r: %s", text, ", ".join(checked.failed))
                     attempt.statements.append(Statement(text, failed=checked.failed))
                     continue
-                if waiting or not _in_language_already(text, language):
-                    waiting.append(checked)
-                elif self._say(attempt, checked, text, read_excerpts, language):
+                shown = self._to_show(checked, explanation, attempt.citations, [c for c, _ in waiting])
+                if not shown:
+                    attempt.statements.append(Statement(text, failed=(REPEATED,)))
+                    continue
+                if waiting or not _in_language_already(shown, language):
+                    waiting.append((checked, shown))
+                elif self._say(attempt, checked, shown, read_excerpts, language):
                     yield AnswerUpdate("writing", tuple(read), note + attempt.text, tuple(attempt.citations))
                 if len(attempt.said) + len(waiting) >= most:
                     break
-        for checked in waiting:
-            if self._say(attempt, checked, self._in_language(checked.text, language), read_excerpts, language):
+        for checked, shown in waiting:
+            translated = self._in_language(shown, language)
+            if translated is None and shown != checked.text:
+                translated = self._in_language(checked.text, language)
+            if self._say(attempt, checked, translated, read_excerpts, language):
                 yield AnswerUpdate("writing", tuple(read), note + attempt.text, tuple(attempt.citations))
         return attempt
+
+    def _to_show(
+        self, checked: Checked, explanation: bool, citations: Sequence[Citation], waiting: Sequence[Checked]
+    ) -> str:
+        """What the answer says for a checked statement: the statement; or, for an explanation, the sentences
+        that support it, as the article writes them (those not quoted already: none, when all are), so that the
+        reason is given as the article gives it, its "serait" and "selon" with it."""
+        if not explanation or self.settings.explanation_words == "model":
+            return checked.text
+        waiting_quotes = [q for c in waiting for q in c.quotes]
+        return in_article_words([q for q in not_cited_yet(checked.quotes, citations) if q not in waiting_quotes])
 
     def _say(self, attempt: _Attempt, checked: Checked, text: str | None, excerpts: Excerpts, language: Lang) -> bool:
         """Add the checked statement (see ``_add``); and when another dated article read reports it with other
@@ -235,7 +256,7 @@ class Answerer:
             if detect_language(checked.quotes[0].text, fallback=said_in) == said_in:
                 text = figures_as_written(text, " ".join(q.text for q in checked.quotes), said_in)
         if text is None or any(said.startswith(text.rstrip(" .")) for said in attempt.said):
-            reason = "untranslatable" if text is None else "repeated"
+            reason = UNTRANSLATABLE if text is None else REPEATED
             attempt.statements.append(Statement(checked.text, failed=(reason,)))
             return False
         numbers_cited = cite(checked.quotes, blocks, attempt.citations)
@@ -261,7 +282,8 @@ class Answerer:
         the other language; a translation that changes a figure is not kept."""
         if _in_language_already(text, language):
             return text
-        translated, _ = clean(self.generator.complete(translate_messages(text, language), max_tokens=120))
+        tokens = max(_TRANSLATION_TOKENS, len(text) // 3)  # a sentence quoted from an article may be long
+        translated, _ = clean(self.generator.complete(translate_messages(text, language), max_tokens=tokens))
         if not translated or numbers(translated) != numbers(text):
             logger.warning("could not translate %r into %s: %r", text, language, translated)
             return None

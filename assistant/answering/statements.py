@@ -44,6 +44,9 @@ REFUSAL = "refusal"  # the statement says that the passages do not answer
 QUESTION = "a-question"  # the model asked (often the question again, reworded) instead of stating
 UNFINISHED = "unfinished"  # the model stopped (its token or time limit) in the middle of the statement
 ANNOUNCEMENT = "announces-what-follows"  # it ends with a colon ("… for several reasons:"): it says nothing alone
+# Checked, but not added to the answer:
+REPEATED = "repeated"  # the answer says it already (an explanation: its sentences are quoted already)
+UNTRANSLATABLE = "untranslatable"  # it is in the other language, and no translation kept its figures
 
 
 def statements(pieces: Iterator[str]) -> Generator[tuple[str, bool]]:
