@@ -127,7 +127,8 @@ class Citation:
 @dataclass(frozen=True)
 class Statement:
     """One sentence the model wrote, and what the checks made of it: ``failed`` names the checks it did not
-    pass (empty when it is part of the answer, as ``shown``, citing ``citations``)."""
+    pass (empty when it is part of the answer, as ``shown``, citing ``citations``; an explanation shows the
+    sentences that support it, in the article's words)."""
 
     written: str
     shown: str = ""
