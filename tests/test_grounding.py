@@ -144,6 +144,28 @@ def test_two_neighbouring_sentences_support_what_neither_holds_alone() -> None:
     assert support is not None and support.quotes == (0, 1)
 
 
+def test_a_sentence_that_adds_nothing_is_not_cited_beside_the_one_that_holds_the_answer() -> None:
+    boilerplate = "Transparenz: Redaktionell erstellt und geprüft."
+    fact = "Meta acquiert 49 % de Scale AI, obligeant Google et Microsoft à se retirer."
+    # Together the two are closer in meaning to the answer than the fact alone.
+    quotes = [
+        Quote("a.txt", "Title", 0, len(boilerplate), boilerplate, 0, (0.0, 1.0)),
+        Quote("a.txt", "Title", len(boilerplate) + 1, len(boilerplate) + 1 + len(fact), fact, 0, (1.0, 0.0)),
+    ]
+    grounding = Grounding(quotes, ["en", "fr"])
+    answer, question = "Meta acquiert 49 % de Scale AI.", "Quelle part de Scale AI Meta acquiert-il ?"
+    support = grounding.support(answer, question, "fr", (0.6, 0.8), pairs_in_passage=True)
+    assert support is not None and support.quotes == (1,)
+
+
+def test_a_sentence_that_holds_what_the_question_asks_about_may_be_cited_with_the_fact() -> None:
+    fact, context = "Cetshwayo rejette les demandes du 11 décembre.", "Bartle Frere envahit le Zoulouland en 1879."
+    grounding = Grounding(_quotes(fact, context), ["fr", "fr"])
+    question = "Quel roi zoulou refuse l'ultimatum de Bartle Frere en 1879 ?"
+    support = grounding.support("Cetshwayo rejette les demandes du 11 décembre.", question, "fr", (1.0, 0.0))
+    assert support is not None and support.quotes == (0, 1)
+
+
 def test_what_the_question_names_must_be_in_the_passage() -> None:
     passage = "Robert Bruce bat Édouard II à Bannockburn en 1314."
     assert missing_from_passages("Qui Robert Bruce bat-il en 1314 ?", passage, same_language=True) == []
@@ -219,6 +241,30 @@ def test_a_figure_spelt_out_in_the_sentence_supports_its_digits() -> None:
 def test_an_amount_without_its_scale_is_not_supported_however_it_is_written() -> None:
     grounding = Grounding(_quotes("La valorisation de la société atteint 29 milliards de dollars en 2025."), ["fr"])
     assert grounding.support("29.00", "What is its share price?", "en", (1.0, 0.0)) is None
+
+
+@pytest.mark.parametrize(
+    ("written", "figures"),
+    [
+        ("hundreds of millions of new revenue", set()),
+        ("des centaines de millions de nouveaux revenus", set()),
+        ("tens of thousands of people", set()),
+        ("des milliers de manifestants", set()),
+        ("trois millions de personnes", {"3000000"}),
+        ("two hundred thousands", {"200000"}),
+    ],
+)
+def test_a_scale_word_in_the_plural_is_a_figure_only_when_a_figure_counts_it(written: str, figures: set[str]) -> None:
+    assert numbers(written) == figures
+
+
+def test_a_translation_of_a_vague_quantity_supports_it() -> None:
+    sentence = "Les clients génèrent des centaines de millions de nouveaux revenus, a noté Manu Sharma."
+    grounding = Grounding(_quotes(sentence), ["fr"])
+    question = "Que génèrent les clients selon Manu Sharma ?"
+    answer = "Les clients génèrent des centaines de millions de nouveaux revenus."
+    assert grounding.support(answer, question, "fr", (1.0, 0.0)) is not None
+    assert numbers("Clients generate hundreds of millions of new revenue.") == numbers(sentence)
 
 
 def test_one_written_as_a_word_is_not_a_figure() -> None:

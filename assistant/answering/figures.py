@@ -18,6 +18,15 @@ _THOUSANDS = re.compile(r"(?<=\d)[\s\u202f\xa0,.](?=\d{3}(?!\d))")
 # often articles and pronouns than figures.
 _SPELLED_FROM = 1.5
 _SPELLED_WORD = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")
+# A scale word in the plural with no figure before it ("hundreds of millions", "des milliers de personnes",
+# "tens of thousands") says "many", not how many: text2num would read "hundreds" as 100 and "millions" as a
+# million, and a translation of "des centaines de millions" would seem to change its figures.
+_VAGUE = re.compile(
+    r"(?<![^\W\d_])(?:dozens|tens|hundreds|thousands|millions|billions|trillions|dizaines|douzaines|centaines|"
+    r"milliers|milliards)(?![^\W\d_])",
+    re.IGNORECASE,
+)
+_WORD_BEFORE = 40  # characters before a scale word where the word that may count it is looked for
 _LONE_INTEGER = re.compile(r"(?<![\d.,\[])\d+(?![\d\]]|[.,]\d)")
 
 # Words scaling the figure before them: "870 millions" and "870 million" are one amount, "870 billion" another.
@@ -65,10 +74,32 @@ def numbers(text: str) -> set[str]:
     "three chronicles") as digits too."""
     plain = _plain_figures(text)
     # "870 millions" is one figure and its scale (see ``amounts``), not 870 and a million.
-    spelled = _SCALED_FIGURE.sub(" ", plain)
+    spelled = _without_vague_quantities(_SCALED_FIGURE.sub(" ", plain))
     for language in ("fr", "en"):
         spelled = alpha2digit(spelled, language, threshold=_SPELLED_FROM)
     return {n.replace(",", ".") for n in _NUMBER.findall(plain) + _NUMBER.findall(spelled)}
+
+
+def _without_vague_quantities(text: str) -> str:
+    """The text without its plural scale words that no figure counts ("hundreds of", "des milliers de"); those
+    that one does ("trois millions", "two hundred thousands") are kept."""
+
+    def vague(match: re.Match[str]) -> str:
+        before = text[max(0, match.start() - _WORD_BEFORE) : match.start()].split()
+        counted = bool(before) and (before[-1][-1:].isdigit() or _is_number_word(before[-1]))
+        return match.group() if counted else " "
+
+    return _VAGUE.sub(vague, text)
+
+
+def _is_number_word(word: str) -> bool:
+    for language in ("fr", "en"):
+        try:
+            text2num(fold(word).strip(",;:"), language)
+        except ValueError:
+            continue
+        return True
+    return False
 
 
 def values(text: str) -> set[str]:

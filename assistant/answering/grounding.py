@@ -136,6 +136,11 @@ class Grounding:
         named = set().union(*(self._words[i] | self._title_words[i] for i in group))
         asked_names = set(names(question, set()))
         same_language = all(self.languages[i] == language for i in group)
+        # Each of two sentences must add something of its own; two in the other language than the answer's
+        # cannot be compared with its words, and there closeness in meaning decides.
+        in_answers_language = any(self.languages[i] == language for i in group)
+        if len(group) > 1 and in_answers_language and not self._each_adds(group, answer, question):
+            return None
         if not _names_held(answer, text, named, asked_names, same_language):
             return None
         terms = set().union(*(self._terms[i] for i in group))
@@ -155,6 +160,19 @@ class Grounding:
                 return None  # a sentence that shares no word, name or figure with the question is off topic
             return Support(group, share, question_share, similarity)
         return None
+
+    def _each_adds(self, group: tuple[int, ...], answer: str, question: str) -> bool:
+        """Whether each of two sentences holds a word or a figure of the answer or of the question that the other
+        does not (one may tell the fact, the other what it is about): a sentence that adds nothing
+        ("Transparenz: Redaktionell erstellt und geprüft." beside the one that holds the fact) is not cited,
+        however close in meaning the two are together."""
+        words = statement_terms(answer) | set(content_terms(question))
+        figures = numbers(answer) | numbers(question)
+        held = [
+            {t for t in words if term_found_in(t, self._terms[i])} | (figures & numbers(self.quotes[i].text))
+            for i in group
+        ]
+        return all(mine - other for mine, other in ((held[0], held[1]), (held[1], held[0])))
 
 
 def _names_held(answer: str, text: str, named: set[str], asked_names: set[str], same_language: bool) -> bool:
