@@ -77,6 +77,7 @@ class Grounding:
         # "Le bureau a été reconstruit…"): the title's words vouch for names, not for the rest of an answer.
         self._title_words = [word_set(q.title) for q in self.quotes]
         self._terms = [set(content_terms(q.text)) for q in self.quotes]
+        self._numbers = [numbers(q.text) for q in self.quotes]
 
     def support(
         self,
@@ -168,10 +169,7 @@ class Grounding:
         however close in meaning the two are together."""
         words = statement_terms(answer) | set(content_terms(question))
         figures = numbers(answer) | numbers(question)
-        held = [
-            {t for t in words if term_found_in(t, self._terms[i])} | (figures & numbers(self.quotes[i].text))
-            for i in group
-        ]
+        held = [{t for t in words if term_found_in(t, self._terms[i])} | (figures & self._numbers[i]) for i in group]
         return all(mine - other for mine, other in ((held[0], held[1]), (held[1], held[0])))
 
 
