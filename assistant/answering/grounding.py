@@ -13,6 +13,7 @@ import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import pairwise
 
 import numpy as np
@@ -167,10 +168,18 @@ class Grounding:
         does not (one may tell the fact, the other what it is about): a sentence that adds nothing
         ("Transparenz: Redaktionell erstellt und geprüft." beside the one that holds the fact) is not cited,
         however close in meaning the two are together."""
-        words = statement_terms(answer) | set(content_terms(question))
-        figures = numbers(answer) | numbers(question)
+        words, figures = _words_and_figures(answer, question)
         held = [{t for t in words if term_found_in(t, self._terms[i])} | (figures & self._numbers[i]) for i in group]
         return all(mine - other for mine, other in ((held[0], held[1]), (held[1], held[0])))
+
+
+@lru_cache(maxsize=8)
+def _words_and_figures(answer: str, question: str) -> tuple[frozenset[str], frozenset[str]]:
+    """The answer's and the question's words and figures: read once for every pair of sentences checked."""
+    return (
+        frozenset(statement_terms(answer) | set(content_terms(question))),
+        frozenset(numbers(answer) | numbers(question)),
+    )
 
 
 def _names_held(answer: str, text: str, named: set[str], asked_names: set[str], same_language: bool) -> bool:
