@@ -84,6 +84,13 @@ class Settings(BaseSettings):
     # budget (the first always): reading is the main cost of an answer on a CPU (about 100-150 prompt tokens
     # a second on 2 cores, a token being about 4 characters). A bigger model behind llm_url reads faster:
     # raise the budgets and the answer lengths with it.
+    search_both_languages: bool = Field(
+        default=True,
+        description="Also search with the question translated into the other language (French or English), and "
+        "read the passages of whichever search comes closer in meaning: an answer in an article of the other "
+        "language is found as readily. One short model call more for each question; off for a collection in one "
+        "language whose readers ask in it.",
+    )
     answer_passages: int = Field(
         default=6,
         ge=1,

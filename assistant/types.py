@@ -80,6 +80,7 @@ class Passage:
     published: str = ""  # the article's date (ISO), its site and original link, when known
     site: str = ""
     url: str = ""
+    closeness: float = 0.0  # its closeness in meaning to the query (cosine); 0 when found by its words only
 
 
 @dataclass(frozen=True)

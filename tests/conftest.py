@@ -56,7 +56,9 @@ def articles_dir(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def settings(tmp_path: Path, articles_dir: Path) -> Settings:
-    return Settings(seeds_dir=articles_dir, index_dir=tmp_path / "index")
+    # The fake model answers prompts from a queue, in order: the search with the question translated, one more
+    # prompt, is off here and tested on its own (tests/test_both_languages.py).
+    return Settings(seeds_dir=articles_dir, index_dir=tmp_path / "index", search_both_languages=False)
 
 
 @pytest.fixture

@@ -41,6 +41,8 @@ def hash_embedder(monkeypatch: pytest.MonkeyPatch) -> None:
 def fake_models(monkeypatch: pytest.MonkeyPatch) -> QueuedGenerator:
     """The command builds its assistant from the settings: with the hash embedder and the queued generator."""
     generator = QueuedGenerator()
+    # The queued replies answer the questions: no search with a translated question (tests/test_both_languages.py).
+    monkeypatch.setenv("ASSISTANT_SEARCH_BOTH_LANGUAGES", "false")
     monkeypatch.setattr("assistant.api.make_embedder", lambda _settings: HashEmbedder())
     monkeypatch.setattr("assistant.answering.models.make_generator", lambda _settings: generator)
     return generator

@@ -35,7 +35,7 @@ def _assistant(tmp_path: Path, replies: list[str], *, dated: bool = True, second
         (folder / name).write_text(text, encoding="utf-8")
         write_metadata(folder, name, Metadata(title=text.splitlines()[0], published=day if dated else "", site=site))
     assistant = Assistant(
-        Settings(seeds_dir=folder, index_dir=tmp_path / "index"),
+        Settings(seeds_dir=folder, index_dir=tmp_path / "index", search_both_languages=False),
         embedder=HashEmbedder(),
         generator=QueuedGenerator(replies),
     )

@@ -397,7 +397,8 @@ def test_the_command_line_offers_the_same_sets() -> None:
     assert build_parser().parse_args(["eval", "--external"]).question_set == "dev"
 
 
-def test_the_assistants_rows_with_fake_models(tmp_path: Path) -> None:
+def test_the_assistants_rows_with_fake_models(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ASSISTANT_SEARCH_BOTH_LANGUAGES", "false")  # the queued reply answers the first question
     folder = tmp_path / "benchmark"
     shutil.copytree(SEEDS, folder / "corpus")
     answerable = ExternalQuestion(

@@ -13,6 +13,7 @@ from contextlib import closing
 from dataclasses import dataclass, field
 
 from assistant.answering.answer_stream import AnswerStream, AnswerUpdate, Clock, relay
+from assistant.answering.both_languages import closer_in_meaning
 from assistant.answering.citing import build_citation, cite, drop_changed_quotes, in_article_words, not_cited_yet
 from assistant.answering.disagreement import OtherReport, other_report
 from assistant.answering.excerpts import Excerpts, SentenceVectors, as_read, gather_excerpts, rank_quotes
@@ -162,12 +163,11 @@ class Answerer:
     ) -> Steps[AnswerUpdate, None, _Attempt]:
         """Retrieve with ``query``, let the model read and answer ``question`` (a follow-up of ``earlier`` when
         given), and keep the statements that the passages support; each kept statement is shown at once."""
-        passages = self.retrieve(query, self.settings.answer_passages, limit)
+        passages = yield from self._search(query, language, explanation, note, limit)
         gathered = gather_excerpts(passages, self.sentence_vectors, len(passages))
         excerpts = drop_changed_quotes(gathered, self.settings.seeds_dir)
         read = self._to_read(passages, explanation)
         attempt = _Attempt(excerpts, read)
-        yield AnswerUpdate("reading", tuple(read), note)
         read_excerpts = Excerpts(excerpts.blocks[: len(read)], [q for q in excerpts.quotes if q.block < len(read)])
         if not read_excerpts.quotes:
             return attempt
@@ -264,6 +264,32 @@ class Answerer:
         attempt.said.append(said)
         attempt.statements.append(Statement(checked.text, said, numbers_cited))
         return True
+
+    def _search(
+        self, query: str, language: Lang, explanation: bool, note: str, limit: ArticleFilter | None
+    ) -> Steps[AnswerUpdate, None, list[Passage]]:
+        """The passages to read for ``query``, shown as soon as they are found; those found for it translated
+        into the other language instead, when they come closer in meaning (``both_languages``)."""
+        passages = self.retrieve(query, self.settings.answer_passages, limit)
+        yield AnswerUpdate("reading", tuple(self._to_read(passages, explanation)), note)
+        if not self.settings.search_both_languages:
+            return passages
+        translated = self._searched_translated(query, language, limit)
+        if not closer_in_meaning(translated, passages):
+            return passages
+        yield AnswerUpdate("reading", tuple(self._to_read(translated, explanation)), note)
+        return translated
+
+    def _searched_translated(self, query: str, language: Lang, limit: ArticleFilter | None) -> list[Passage]:
+        """The passages found for ``query`` translated into the other language than ``language``; none when the
+        model gives no translation."""
+        other: Lang = "fr" if language == "en" else "en"
+        tokens = max(_TRANSLATION_TOKENS, len(query) // 3)
+        translated, _ = clean(self.generator.complete(translate_messages(query, other), max_tokens=tokens))
+        if not translated or translated.casefold() == query.casefold():
+            return []
+        logger.info("searched again as %r", translated)
+        return self.retrieve(translated, self.settings.answer_passages, limit)
 
     def _to_read(self, passages: Sequence[Passage], explanation: bool) -> list[Passage]:
         """The best passages, in their order, while they fit in the reading budget (the first always)."""

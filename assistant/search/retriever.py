@@ -95,6 +95,7 @@ class HybridRetriever:
         dense = self.store.nearest(state, self.embedder.embed_query(query), self.settings.dense_candidates, keys)
         sparse = sparse_search.result()
         by_id = {stored.id: stored for stored, _ in (*dense, *sparse)}
+        closeness = {stored.id: similarity for stored, similarity in dense}
         rankings: list[list[str | None]] = [[stored.id for stored, _ in dense], [stored.id for stored, _ in sparse]]
         if state.embedded_keys != state.served_keys:
             # Articles whose vectors are still being written cannot be in the dense ranking: their chunks are
@@ -107,5 +108,7 @@ class HybridRetriever:
             c = stored.chunk
             record = state.articles.get(c.source)
             described = (record.published, record.site, record.url) if record else ("", "", "")
-            passages.append(Passage(c.source, stored.title, c.text, c.start, c.end, score, *described))
+            passages.append(
+                Passage(c.source, stored.title, c.text, c.start, c.end, score, *described, closeness.get(cid, 0.0))
+            )
         return passages
