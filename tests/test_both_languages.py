@@ -39,6 +39,7 @@ def _passage(closeness: float) -> Passage:
         ([_passage(0.9)], [_passage(0.8), _passage(0.85)], True),
         ([_passage(0.8)], [_passage(0.85)], False),
         ([_passage(0.8)], [_passage(0.8)], False),  # as close: the question as asked is read
+        ([_passage(0.805)], [_passage(0.8)], False),  # a little closer, as a rough translation may come by chance
         ([], [_passage(0.1)], False),  # no translation, nothing found for it
         ([_passage(0.5)], [], True),  # nothing found as asked
     ],
