@@ -80,10 +80,6 @@ class Settings(BaseSettings):
         "Default: 4 with a server; always 1 with the embedded model, which writes one answer at a time.",
     )
 
-    # The model reads the best passages whole, in their order of relevance, as many as fit in the reading
-    # budget (the first always): reading is the main cost of an answer on a CPU (about 100-150 prompt tokens
-    # a second on 2 cores, a token being about 4 characters). A bigger model behind llm_url reads faster:
-    # raise the budgets and the answer lengths with it.
     search_both_languages: bool = Field(
         default=True,
         description="Also search with the question translated into the other language (French or English), and "
@@ -91,6 +87,10 @@ class Settings(BaseSettings):
         "language is found as readily. One short model call more for each question; off for a collection in one "
         "language whose readers ask in it.",
     )
+    # The model reads the best passages whole, in their order of relevance, as many as fit in the reading
+    # budget (the first always): reading is the main cost of an answer on a CPU (about 100-150 prompt tokens
+    # a second on 2 cores, a token being about 4 characters). A bigger model behind llm_url reads faster:
+    # raise the budgets and the answer lengths with it.
     answer_passages: int = Field(
         default=6,
         ge=1,
