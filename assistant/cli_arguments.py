@@ -72,9 +72,11 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument(
         "--set",
         dest="question_set",
-        choices=["dev", "explain", "validate", "all"],  # assistant.evaluation.external.QUESTION_SET_NAMES
+        # assistant.evaluation.external.QUESTION_SET_NAMES
+        choices=["dev", "explain", "validate", "conversation", "conversation-validate", "all"],
         default="dev",
-        help="external: the questions: dev (default), explain (why/how), validate (held out, never tuned on), all",
+        help="external: the questions: dev (default), explain (why/how), validate (held out, never tuned on), "
+        "conversation (follow-ups; conversation-validate held out), all",
     )
 
     hashing = commands.add_parser(

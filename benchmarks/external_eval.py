@@ -3,15 +3,17 @@
 benchmarks/data/external/ holds 307 articles and question sets by name (see its README.md): `--set dev` (the
 default: 140 PIAF and SQuAD 2.0 questions, and the 48 cross-lingual ones of xling.jsonl), `--set explain` (69
 why/how questions, scored on their key phrases), `--set validate` (200 held-out fact questions, never tuned on:
-run them as a whole), `--set all` (all of them; the table then shows dev and validation side by side). Each
+run them as a whole), `--set conversation` (32 follow-up questions, each after an earlier question and its answer;
+`--set conversation-validate`: 32 held out), `--set all` (all of them; the table then shows dev and validation side
+by side). Each
 system runs in a process of its own (so that its peak memory is its own), one after the other; each question's
 result is printed to stderr as it comes, the table at the end. Both are scored by the benchmark's rule
 (assistant.evaluation.external).
 
 Run with `.venv/bin/python benchmarks/external_eval.py [--set dev|explain|validate|all] [--systems ours recipe]
 [--only PREFIX] [--limit N] [--ids ID ...] [--index-dir DIR]`; the figures and every question's row are saved
-to benchmarks/results/external_eval.json (dev), external_eval_explain.json, external_eval_validate.json or
-external_eval_all.json. The indexes are built on the first run (about 7 minutes for the assistant, 3 for the
+to benchmarks/results/external_eval.json (dev), external_eval_explain.json, external_eval_validate.json,
+external_eval_conversation.json, external_eval_conversation_validate.json or external_eval_all.json. The indexes are built on the first run (about 7 minutes for the assistant, 3 for the
 recipe on 2 cores) and reused after, from ~/.cache/article-assistant/external-index/. The dev set takes about an
 hour; nothing here is a pass/fail test.
 
@@ -56,6 +58,8 @@ RESULT_NAMES = {
     "dev": "external_eval",
     "explain": "external_eval_explain",
     "validate": "external_eval_validate",
+    "conversation": "external_eval_conversation",
+    "conversation-validate": "external_eval_conversation_validate",
     "all": "external_eval_all",
 }
 
@@ -76,7 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
         dest="question_set",
         choices=QUESTION_SET_NAMES,
         default="dev",
-        help="the questions: dev (default), explain (why/how), validate (held out), all",
+        help="the questions: dev (default), explain (why/how), validate (held out), conversation (follow-ups; "
+        "conversation-validate held out), all",
     )
     parser.add_argument("--systems", nargs="+", choices=SYSTEMS, default=list(SYSTEMS), help="default: both")
     add_selection(parser)

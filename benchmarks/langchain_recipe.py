@@ -29,7 +29,7 @@ try:
     from langchain_chroma import Chroma
     from langchain_core.documents import Document
     from langchain_text_splitters import RecursiveCharacterTextSplitter
-    from llama_cpp import CreateChatCompletionStreamResponse, Llama
+    from llama_cpp import ChatCompletionRequestMessage, CreateChatCompletionStreamResponse, Llama
 except ImportError as err:
     raise SystemExit(
         f"the LangChain recipe needs the dev extras ({err.name} is not installed): "
@@ -97,15 +97,19 @@ class ExternalRecipe:
         # One token, untimed: the first generation pays for paging the weights in, as the assistant's warm-up does.
         self.llm.create_chat_completion([{"role": "user", "content": "Hello"}], max_tokens=1, temperature=0.0)
 
-    def ask(self, question: str) -> Reply:
-        """Retrieve, prompt and stream; the cited quotes are the retrieved chunks."""
+    def ask(self, question: str, history: Sequence[tuple[str, str]] = ()) -> Reply:
+        """Retrieve, prompt and stream; the cited quotes are the retrieved chunks. A conversation's earlier
+        turns come before the prompt, as chat messages (the recipe retrieves with the question alone)."""
         began = time.perf_counter()
         hits = self.db.similarity_search(question, k=RECIPE_TOP_K)
         prompt = RECIPE_PROMPT.format(context="\n\n".join(h.page_content for h in hits), question=question)
+        earlier: list[ChatCompletionRequestMessage] = []
+        for asked, answered in history:
+            earlier += [{"role": "user", "content": asked}, {"role": "assistant", "content": answered}]
         stream = cast(
             Iterator[CreateChatCompletionStreamResponse],
             self.llm.create_chat_completion(
-                [{"role": "user", "content": prompt}], max_tokens=MAX_TOKENS, temperature=0.0, stream=True
+                [*earlier, {"role": "user", "content": prompt}], max_tokens=MAX_TOKENS, temperature=0.0, stream=True
             ),
         )
         first: float | None = None

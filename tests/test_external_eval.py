@@ -7,6 +7,7 @@ import functools
 import importlib.util
 import json
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
 
@@ -18,6 +19,7 @@ from assistant.cli_arguments import build_parser
 from assistant.errors import BadInputError
 from assistant.evaluation.external import (
     QUESTION_SET_NAMES,
+    ask_all,
     evaluate_assistant,
     load_external_questions,
     select_questions,
@@ -235,6 +237,10 @@ def _explain_folder(tmp_path: Path) -> Path:
     _write_lines(tmp_path / "explain.jsonl", [why, english, unanswerable])
     _write_lines(tmp_path / "explain_own.jsonl", [{**why, "id": "o01", "gold_article": "wikinews-050.txt"}])
     _write_lines(tmp_path / "validate.jsonl", [{**_fact_line("v1"), "gold_article": "b.txt"}])
+    turn = [["Qui a fondé Montréal ?", "Paul de Chomedey de Maisonneuve [1]."]]
+    follow_up = {**_fact_line("c1", "follow-fr"), "question": "Et où est-il mort ?", "history": turn}
+    _write_lines(tmp_path / "conversation.jsonl", [{**follow_up, "gold_article": "a.txt"}])
+    _write_lines(tmp_path / "conversation_validate.jsonl", [{**follow_up, "id": "c2", "gold_article": "b.txt"}])
     return tmp_path
 
 
@@ -256,9 +262,12 @@ def test_the_question_sets_are_chosen_by_name(tmp_path: Path) -> None:
         "dev": ["p1", "x1"],
         "explain": ["d01", "d26", "d36", "o01"],
         "validate": ["v1"],
-        "all": ["p1", "x1", "d01", "d26", "d36", "o01", "v1"],
+        "conversation": ["c1"],
+        "conversation-validate": ["c2"],
+        "all": ["p1", "x1", "d01", "d26", "d36", "o01", "v1", "c1", "c2"],
     }
-    assert [q.part for q in load_external_questions(folder, "all")] == ["dev"] * 2 + ["explain"] * 4 + ["validate"]
+    parts = [q.part for q in load_external_questions(folder, "all")]
+    assert parts == ["dev"] * 2 + ["explain"] * 4 + ["validate", "conversation", "conversation-validate"]
     assert [q.id for q in load_external_questions(folder)] == ids["dev"]  # the default: today's questions
     with pytest.raises(BadInputError, match="unknown question set 'why'"):
         load_external_questions(folder, "why")
@@ -279,9 +288,35 @@ def test_a_bad_line_or_a_repeated_id_is_named(tmp_path: Path) -> None:
         load_external_questions(folder, "validate")
 
 
+def test_a_conversation_question_has_its_earlier_turns(tmp_path: Path) -> None:
+    (follow_up,) = load_external_questions(_explain_folder(tmp_path), "conversation")
+    assert follow_up.history == (("Qui a fondé Montréal ?", "Paul de Chomedey de Maisonneuve [1]."),)
+    assert question_kind(follow_up.set) == "conversation"
+    asked: list[tuple[str, tuple[tuple[str, str], ...]]] = []
+
+    def ask(question: str, history: Sequence[tuple[str, str]]) -> Reply:
+        asked.append((question, tuple(history)))
+        return _reply("Il est mort à Madrid.")
+
+    (row,) = ask_all(ask, [follow_up], {})
+    assert asked == [("Et où est-il mort ?", follow_up.history)] and row.right
+
+
 def test_the_shipped_question_sets() -> None:
     counts = {name: len(load_external_questions(DATA, name)) for name in QUESTION_SET_NAMES}
-    assert counts == {"dev": 188, "explain": 69, "validate": 200, "all": 457}
+    expected = {"dev": 188, "explain": 69, "validate": 200, "conversation": 32, "conversation-validate": 32}
+    assert counts == {**expected, "all": sum(expected.values())}
+    conversations = load_external_questions(DATA, "conversation") + load_external_questions(
+        DATA, "conversation-validate"
+    )
+    assert all(len(q.history) == 1 for q in conversations)
+    assert {q.set for q in conversations} == {
+        "follow-fr",
+        "follow-en",
+        "follow-en-on-fr",
+        "follow-unanswerable",
+        "new-topic",
+    }
     explain = load_external_questions(DATA, "explain")
     assert {q.set for q in explain} == {"why-fr", "why-en-on-fr", "why-unanswerable"}
     assert all(q.answers for q in explain if q.answerable)

@@ -32,16 +32,20 @@ QUESTION_SETS = {
     "dev": ("questions.jsonl", "xling.jsonl"),
     "explain": ("explain.jsonl", "explain_own.jsonl"),
     "validate": ("validate.jsonl",),
+    "conversation": ("conversation.jsonl",),
+    "conversation-validate": ("conversation_validate.jsonl",),
 }
 QUESTION_SET_NAMES = (*QUESTION_SETS, "all")
 
 
 def _question(line: str, part: str, where: str) -> ExternalQuestion:
-    """One question of a file; an explanatory one's gold answers are its key phrases, English ones too."""
+    """One question of a file; an explanatory one's gold answers are its key phrases, English ones too; a
+    conversation's question has its earlier turns (``history``: [question, answer] pairs)."""
     try:
         data = json.loads(line)
         phrases = data.pop("key_phrases", []) + data.pop("key_phrases_en", [])
         data.setdefault("answers", phrases)
+        data["history"] = tuple((str(q), str(a)) for q, a in data.get("history", []))
         return ExternalQuestion(**data, part=part)
     except (ValueError, TypeError, AttributeError) as err:  # not JSON, not an object, or other fields
         raise BadInputError(f"{where}: not a question of the external benchmark ({err})") from err
@@ -100,17 +104,20 @@ def load_corpus_texts(corpus: Path) -> dict[str, str]:
     return {p.name: p.read_text(encoding="utf-8") for p in corpus.glob("*.txt")}
 
 
+Ask = Callable[[str, Sequence[tuple[str, str]]], Reply]  # a question and its conversation's earlier turns
+
+
 def ask_all(
-    ask: Callable[[str], Reply],
+    ask: Ask,
     questions: Sequence[ExternalQuestion],
     texts: dict[str, str],
     on_row: Callable[[int, ExternalQuestion, Row], None] | None = None,
 ) -> list[Row]:
-    """Ask every question; a crash is a miss (an error row), not the end of the run."""
+    """Ask every question, after its earlier turns; a crash is a miss (an error row), not the end of the run."""
     rows = []
     for n, q in enumerate(questions, 1):
         try:
-            row = score_reply(q, ask(q.question), texts)
+            row = score_reply(q, ask(q.question, q.history), texts)
         except Exception as err:
             logger.warning("%s: %r", q.id, err)
             row = Row(id=q.id, set=q.set, error=repr(err)[:300], part=q.part)
@@ -165,10 +172,10 @@ def evaluate_assistant(
     assistant.warm_up()
     setup_s = time.perf_counter() - began
 
-    def ask(question: str) -> Reply:
+    def ask(question: str, history: Sequence[tuple[str, str]]) -> Reply:
         start = time.perf_counter()
         first: float | None = None
-        stream = assistant.stream(question)
+        stream = assistant.stream(question, history=list(history))
         for piece in stream:
             if piece and first is None:
                 first = time.perf_counter() - start

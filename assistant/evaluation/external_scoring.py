@@ -65,6 +65,7 @@ class ExternalQuestion:
     answerable: bool
     gold_article: str
     part: str = ""
+    history: tuple[tuple[str, str], ...] = ()  # the earlier turns of a conversation: (question, answer)
 
 
 @dataclass(frozen=True)

@@ -15,15 +15,27 @@ from assistant.evaluation.external_scoring import Row
 
 logger = logging.getLogger(__name__)
 
-KIND_LABELS = {"fact": "fact", "explanation": "why/how"}  # the kinds of question, as the table says them
+# The kinds of question, as the table says them.
+KIND_LABELS = {"fact": "fact", "explanation": "why/how", "conversation": "conversation"}
 KINDS = tuple(KIND_LABELS)
 # The table's two sides when a run holds both, by question set: what was tuned on, and what was held out.
-SIDES = {"dev": "dev", "explain": "dev", "validate": "validation"}
+SIDES = {
+    "dev": "dev",
+    "explain": "dev",
+    "conversation": "dev",
+    "validate": "validation",
+    "conversation-validate": "validation",
+}
+# The sets of questions asked in a conversation, after an earlier turn (external_table.CONVERSATION_SETS).
+_CONVERSATION_SETS = ("follow", "new-topic")
 
 
 def question_kind(set_name: str) -> str:
-    """ "explanation" for the why/how sets (their names start with "why"), "fact" for the others."""
-    return "explanation" if set_name.startswith("why") else "fact"
+    """ "explanation" for the why/how sets (their names start with "why"), "conversation" for the questions
+    asked after an earlier turn ("follow-…", "new-topic"), "fact" for the others."""
+    if set_name.startswith("why"):
+        return "explanation"
+    return "conversation" if set_name.startswith(_CONVERSATION_SETS) else "fact"
 
 
 @dataclass(frozen=True)

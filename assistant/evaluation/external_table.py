@@ -26,6 +26,14 @@ EXPLANATION_SETS = (
     ("why-en-on-fr", "English question on a French article (why/how)"),
     ("why-unanswerable", "unanswerable why/how refused"),
 )
+CONVERSATION_SETS = (
+    ("follow-fr", "French follow-up right"),
+    ("follow-en", "English follow-up right"),
+    ("follow-en-on-fr", "English follow-up, French article"),
+    ("follow-unanswerable", "unanswerable follow-up refused"),
+    ("new-topic", "new topic in a conversation right"),
+)
+SETS_OF_KIND = {"fact": FACT_SETS, "explanation": EXPLANATION_SETS, "conversation": CONVERSATION_SETS}
 COLUMNS = {"recipe": "LangChain recipe", "ours": "this assistant"}
 
 
@@ -57,7 +65,7 @@ def _kind_lines(summaries: Sequence[Summary], kind: str) -> list[tuple[str, Call
     if all(_of_kind(s, kind)[0] is None for s in summaries):
         return []
     said = KIND_LABELS[kind]
-    sets = FACT_SETS if kind == "fact" else EXPLANATION_SETS
+    sets = SETS_OF_KIND[kind]
     lines = [(f"answerable {said} questions right", lambda s: _cell(_of_kind(s, kind)[0]))]
     lines += [
         (f"{label} [{name}]", _set_cell(name)) for name, label in sets if any(name in s.right_by_set for s in summaries)
@@ -94,7 +102,7 @@ def render_table(summaries: Sequence[Summary]) -> str:
         )
 
     ordered = sorted(summaries, key=order)
-    lines = _kind_lines(ordered, "fact") + _kind_lines(ordered, "explanation")
+    lines = [line for kind in KINDS for line in _kind_lines(ordered, kind)]
     lines += [
         ("citations exact spans", lambda s: _cell(s.citations_exact)),
         ("gold answer inside a citation", lambda s: _cell(s.gold_in_citations)),
