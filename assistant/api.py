@@ -24,8 +24,9 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
     from assistant.answering.answer_stream import AnswerStream
+    from assistant.answering.follow_ups import History
     from assistant.answering.generator import Generator
-    from assistant.answering.pipeline import Answerer, History
+    from assistant.answering.pipeline import Answerer
     from assistant.ingest.add_report import AddReport
     from assistant.ingest.adding import ArticleAdder
 

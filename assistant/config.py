@@ -120,7 +120,12 @@ class Settings(BaseSettings):
         "support the model's statements (translated when the question is in the other language); model, in the "
         "model's own words.",
     )
-    history_turns: int = Field(default=3, ge=0, description="Previous turns used to understand a follow-up.")
+    history_turns: int = Field(
+        default=1,
+        ge=0,
+        description="Earlier turns of the conversation (question and answer) a follow-up is searched and read with; "
+        "0 reads every question alone.",
+    )
 
     max_upload_bytes: int = Field(
         default=20_000_000, ge=1, description="Largest file the web chat accepts as an upload, in bytes."

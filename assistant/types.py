@@ -143,7 +143,9 @@ class Answer:
 
     When the articles do not answer (``answered`` False), ``closest`` holds the sentences of the retrieved
     passages closest to the question, exact spans too: where to look, not an answer. ``statements`` are the
-    model's sentences as checked, kept or not; ``kind`` is "fact" or "explanation" (why, how, what happened).
+    model's sentences as checked, kept or not; ``kind`` is "fact" or "explanation" (why, how, what happened);
+    ``read_as_follow_up`` is True when the answer comes from reading the question with the conversation's
+    earlier turns.
     """
 
     question: str
@@ -151,7 +153,7 @@ class Answer:
     language: Lang
     answered: bool
     citations: list[Citation]
-    standalone_question: str = ""
+    read_as_follow_up: bool = False
     seconds: float = 0.0
     first_piece_seconds: float = 0.0
     closest: list[Citation] = field(default_factory=list)

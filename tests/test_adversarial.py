@@ -313,8 +313,7 @@ def test_lone_surrogates_are_removed_from_the_question_and_the_history(
     asking: tuple[Assistant, HashEmbedder, QueuedGenerator],
 ) -> None:
     assistant, _, generator = asking
-    # Read alone, the question answers nothing (the fake replies NO_ANSWER): the history is used, in the
-    # rewrite and in the second reading.
+    # Read alone, the question answers nothing (the fake replies NO_ANSWER): it is read with the turn before.
     answer = assistant.ask(
         "Quel contrat \ud800a signé Zorblax ?", history=[("Qui est \udfffZorblax ?", "Une \ud83d société.")]
     )

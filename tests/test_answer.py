@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,8 @@ from langchain_core.messages import BaseMessage
 from assistant import Assistant, Settings
 from assistant.answering.prompts import DONT_KNOW
 from assistant.errors import BadInputError
-from assistant.types import Citation, Lang
+from assistant.search.filters import ArticleFilter
+from assistant.types import Citation, Lang, Passage
 from tests.fakes import HashEmbedder, QueuedGenerator
 
 _REVENUE = "Scale AI prévoit des revenus d'environ 870 millions de dollars pour 2024"
@@ -229,72 +231,102 @@ def test_dont_know_is_the_fixed_reply_in_the_question_language(
     assert answer.citations == []
 
 
-def test_a_follow_up_is_read_with_the_earlier_question_when_it_means_nothing_alone(
+_EARLIER = [("How much revenue does Scale AI expect in 2024?", "About 870 million dollars [1].")]
+
+
+def _closer(assistant: Assistant, with_turns: bool) -> None:
+    """The search with the conversation's earlier turns finds passages closer in meaning than the question alone
+    (``with_turns``), or the other way round: the closeness the embedding model would give, set."""
+    answerer = assistant.answerer
+    retrieve = answerer.retrieve
+
+    def closer(query: str, k: int, limit: ArticleFilter | None) -> list[Passage]:
+        padded = _EARLIER[0][0] in query
+        closeness = 0.9 if padded == with_turns else 0.8
+        return [replace(p, closeness=closeness) for p in retrieve(query, k, limit)]
+
+    answerer.retrieve = closer
+
+
+def test_a_question_closer_with_the_turn_before_is_read_with_it_at_once(
     assistant: Assistant, generator: QueuedGenerator
 ) -> None:
-    generator.answers.extend(
-        [
-            "NONE",  # read alone, "how much of that comes from Google?" answers nothing
-            "How much of Scale AI's 2024 revenue comes from Google?",  # the rewrite
-            "About 150 million dollars",  # read as a follow-up
-        ]
-    )
-    history = [("How much revenue does Scale AI expect in 2024?", "About 870 million dollars [1].")]
-    answer = assistant.ask("How much of that comes from Google?", history=history)
-    assert "Earlier question" not in generator.last_user_message(0)
-    assert "Last question: How much of that comes from Google?" in generator.last_user_message(1)
-    assert "Earlier question: How much revenue does Scale AI expect in 2024?" in generator.last_user_message(2)
-    assert "Question: How much of Scale AI's 2024 revenue comes from Google?" in generator.last_user_message(2)
-    assert answer.standalone_question == "How much of Scale AI's 2024 revenue comes from Google?"
-    assert answer.answered and answer.text == "About 150 million dollars [1]."
+    _closer(assistant, with_turns=True)
+    generator.answers.append("About 150 million dollars")
+    answer = assistant.ask("How much of that comes from Google?", history=_EARLIER)
+    assert len(generator.prompts) == 1, "not read alone first"
+    prompt = generator.last_user_message(0)
+    assert "Earlier question: How much revenue does Scale AI expect in 2024?" in prompt
+    assert "Earlier answer: About 870 million dollars.\n" in prompt, "the answer without its [1]"
+    assert "Question: How much of that comes from Google?" in prompt, "asked as it is: nothing rewritten"
+    assert answer.read_as_follow_up and answer.answered and answer.text == "About 150 million dollars [1]."
     assert "150 millions" in answer.citations[0].quote
 
 
+def test_a_question_closer_alone_is_read_alone_then_with_the_turn_before_when_it_answers_nothing(
+    assistant: Assistant, generator: QueuedGenerator
+) -> None:
+    _closer(assistant, with_turns=False)
+    generator.answers.extend(["NONE", "About 150 million dollars"])
+    answer = assistant.ask("How much of that comes from Google?", history=_EARLIER)
+    assert "Earlier question" not in generator.last_user_message(0)
+    assert "Earlier answer: About 870 million dollars." in generator.last_user_message(1)
+    assert answer.read_as_follow_up and answer.answered and "150 millions" in answer.citations[0].quote
+
+
+def test_a_new_question_in_a_conversation_is_read_alone(assistant: Assistant, generator: QueuedGenerator) -> None:
+    _closer(assistant, with_turns=False)
+    generator.answers.append("Environ 870 millions de dollars")
+    answer = assistant.ask("Quels revenus Scale AI prévoit-elle pour 2024 ?", history=_EARLIER)
+    assert answer.answered and "870 millions" in answer.text
+    assert len(generator.prompts) == 1, "answered on its own: no second reading"
+    assert "Earlier question" not in generator.last_user_message(0) and not answer.read_as_follow_up
+
+
 @pytest.mark.parametrize(
-    ("question", "rewritten", "reply"),
+    ("question", "reply"),
     [
-        (
-            "And how much of that comes from Google?",
-            "How much of Scale AI's 2024 revenue comes from Google?",
-            "About 150 million dollars",
-        ),
-        (
-            "Et combien vient de Google ?",
-            "Quels revenus Scale AI prévoit-elle pour 2024 provenant de Google ?",
-            "Environ 150 millions de dollars",
-        ),
+        ("And how much of that comes from Google?", "About 150 million dollars"),
+        ("Et combien vient de Google ?", "Environ 150 millions de dollars"),
     ],
 )
-def test_a_question_opening_with_and_is_read_as_a_follow_up_at_once(
-    assistant: Assistant, generator: QueuedGenerator, question: str, rewritten: str, reply: str
+def test_a_question_opening_with_and_is_read_with_the_turn_before_at_once(
+    assistant: Assistant, generator: QueuedGenerator, question: str, reply: str
 ) -> None:
-    generator.answers.extend([rewritten, reply])
-    history = [("How much revenue does Scale AI expect in 2024?", "About 870 million dollars [1].")]
-    answer = assistant.ask(question, history=history)
-    assert f"Last question: {question}" in generator.last_user_message(0), "rewritten first, not read alone"
-    assert f"Question: {rewritten}" in generator.last_user_message(1)
-    assert answer.standalone_question == rewritten and len(generator.prompts) == 2
-    assert answer.answered and "150 millions" in answer.citations[0].quote
+    _closer(assistant, with_turns=False)  # closer alone: "And" decides
+    generator.answers.append(reply)
+    answer = assistant.ask(question, history=_EARLIER)
+    assert len(generator.prompts) == 1 and f"Question: {question}" in generator.last_user_message(0)
+    assert "Earlier question: How much revenue does Scale AI expect in 2024?" in generator.last_user_message(0)
+    assert answer.read_as_follow_up and "150 millions" in answer.citations[0].quote
 
 
 def test_a_question_opening_with_and_but_refused_shows_the_closest_passages(
     assistant: Assistant, generator: QueuedGenerator
 ) -> None:
-    generator.answers.extend(["How much of Scale AI's 2024 revenue comes from Google?", "NONE"])
-    history = [("How much revenue does Scale AI expect in 2024?", "About 870 million dollars [1].")]
-    answer = assistant.ask("And how much of that comes from Google?", history=history)
+    generator.answers.append("NONE")
+    answer = assistant.ask("And how much of that comes from Google?", history=_EARLIER)
     assert not answer.answered and answer.closest, "the follow-up's reading gives the closest passages"
 
 
-def test_a_new_question_in_a_conversation_is_not_read_as_a_follow_up(
+def test_a_refused_earlier_turn_gives_its_question_not_its_refusal(
     assistant: Assistant, generator: QueuedGenerator
 ) -> None:
-    generator.answers.append("Environ 870 millions de dollars")
-    history = [("Qui est Alexandr Wang ?", "Le fondateur de Scale AI [1].")]
-    answer = assistant.ask("Quels revenus Scale AI prévoit-elle pour 2024 ?", history=history)
-    assert answer.answered and "870 millions" in answer.text
-    assert len(generator.prompts) == 1, "answered on its own: no rewrite, no second reading"
-    assert answer.standalone_question == "Quels revenus Scale AI prévoit-elle pour 2024 ?"
+    generator.answers.append("About 150 million dollars")
+    history = [("How much revenue does Scale AI expect in 2024?", DONT_KNOW["en"])]
+    assistant.ask("And how much of that comes from Google?", history=history)
+    prompt = generator.last_user_message(0)
+    assert "Earlier question: How much revenue" in prompt and "Earlier answer" not in prompt
+
+
+def test_with_no_earlier_turns_set_every_question_is_read_alone(
+    settings: Settings, embedder: HashEmbedder, generator: QueuedGenerator
+) -> None:
+    assistant = Assistant(settings.model_copy(update={"history_turns": 0}), embedder=embedder, generator=generator)
+    generator.answers.append("NONE")
+    answer = assistant.ask("And how much of that comes from Google?", history=_EARLIER)
+    assert len(generator.prompts) == 1 and "Earlier question" not in generator.last_user_message(0)
+    assert not answer.answered and not answer.read_as_follow_up
 
 
 def test_an_answer_in_the_wrong_language_is_translated(assistant: Assistant, generator: QueuedGenerator) -> None:

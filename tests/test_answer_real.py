@@ -72,7 +72,7 @@ def test_questions_the_articles_cannot_answer_are_refused(real: Assistant, quest
 def test_follow_up_question_is_understood_in_context(real: Assistant) -> None:
     history = [("How much revenue does Scale AI expect for 2024?", "About 870 million dollars [1].")]
     answer = real.ask("And how much of that comes from Google?", history=history)
-    assert "Google" in answer.standalone_question
+    assert answer.read_as_follow_up
     assert answer.answered and "150" in answer.text
     _check_citations(answer, real.settings.seeds_dir)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from assistant import Assistant, Settings
-from assistant.answering.both_languages import closer_in_meaning
+from assistant.answering.closeness import closer_in_meaning
 from assistant.answering.language import detect_language
 from assistant.types import Passage
 from tests.fakes import HashEmbedder, QueuedGenerator

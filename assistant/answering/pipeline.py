@@ -6,25 +6,24 @@ as they are found, then each statement."""
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable, Iterator, Sequence
 from collections.abc import Generator as Steps
 from contextlib import closing
 from dataclasses import dataclass, field
 
 from assistant.answering.answer_stream import AnswerStream, AnswerUpdate, Clock, relay
-from assistant.answering.both_languages import closer_in_meaning
 from assistant.answering.citing import build_citation, cite, drop_changed_quotes, in_article_words, not_cited_yet
+from assistant.answering.closeness import closer_in_meaning
 from assistant.answering.disagreement import OtherReport, other_report
 from assistant.answering.excerpts import Excerpts, SentenceVectors, as_read, gather_excerpts, rank_quotes
 from assistant.answering.figures import figures_as_written, numbers
+from assistant.answering.follow_ups import History, earlier_turns, in_context
 from assistant.answering.generator import Generator
 from assistant.answering.language import detect_language, language_scores, other_language
 from assistant.answering.prompts import (
     DONT_KNOW,
     OTHER_LANGUAGE_NOTE,
     answer_messages,
-    rewrite_messages,
     translate_messages,
 )
 from assistant.answering.question_form import asks_for_an_explanation, goes_on_from_before
@@ -45,7 +44,6 @@ from assistant.types import Answer, Citation, Lang, Passage, Statement
 
 logger = logging.getLogger(__name__)
 
-History = Sequence[tuple[str, str]]
 Retrieve = Callable[[str, int, ArticleFilter | None], list[Passage]]
 
 _LANGUAGE_SURE = 0.75
@@ -86,19 +84,6 @@ class Answerer:
         fallback: Lang = detect_language(history[-1][0]) if history else "en"
         return detect_language(question, fallback=fallback)
 
-    def standalone(self, question: str, history: History) -> str:
-        """The question rewritten to be understood without the conversation (itself when there is none)."""
-        turns = history[-self.settings.history_turns :] if self.settings.history_turns else []
-        if not turns:
-            return question
-        rewritten = self.generator.complete(rewrite_messages(turns, question), max_tokens=80).strip()
-        rewritten = rewritten.splitlines()[0].strip().strip('"«» ') if rewritten else ""
-        if not re.search(r"[^\W\d_]", rewritten) or len(rewritten) > 4 * len(question) + 200:
-            logger.warning("could not rewrite the follow-up %r; retrieving with the conversation", question)
-            return f"{turns[-1][0]} {question}"
-        logger.info("follow-up %r understood as %r", question, rewritten)
-        return rewritten
-
     def _run(self, question: str, history: History, limit: ArticleFilter | None) -> Iterator[AnswerUpdate]:
         clock = Clock()
         language = self.language_of(question, history)
@@ -107,24 +92,21 @@ class Answerer:
             language, note = "en", OTHER_LANGUAGE_NOTE.format(language=other) + " "
             logger.info("question in %s: answering in English", other)
         explanation = asks_for_an_explanation(question)
-        # A question is first taken as it is asked: in a conversation it may well be a new one. Only when the
-        # articles do not answer it alone, or at once when it opens with "And…" or "Et…" (it goes on from the
-        # question before), is it read as a follow-up: rewritten to stand alone, searched with the earlier
-        # question, and read knowing it. (Rewriting every question first was measured on the seeds' follow-up and
-        # new-topic questions: 3 of 11 right instead of 8, as the 1.5B model's rewrites often leave the pronoun or
-        # change the question.)
-        follow_up = bool(history and self.settings.history_turns)
-        standalone = question
+        # In a conversation, a question is read as a follow-up of the turns before it (searched and read with
+        # them) at once when it opens with "And…" or "Et…", or when the search with them comes closer in meaning
+        # than the search for the question alone ("Where did he die?"); otherwise it is read as asked, as a new
+        # question, and as a follow-up only when the articles do not answer it alone.
+        turns = earlier_turns(history, self.settings.history_turns)
+        follow_up = in_context(question, turns) if turns else ""
+        at_once = bool(follow_up) and (
+            goes_on_from_before(question) or self._closer_with_turns(question, follow_up, limit)
+        )
         first: _Attempt | None = None
-        if not (follow_up and goes_on_from_before(question)):
+        if not at_once:
             first = yield from relay(self._attempt(question, question, language, note, explanation, limit=limit), clock)
         attempt = first
         if (attempt is None or not attempt.said) and follow_up:
-            standalone = self.standalone(question, history)
-            earlier = history[-1][0]
-            explanation = explanation or asks_for_an_explanation(standalone)
-            query = f"{standalone} {earlier}"
-            steps = self._attempt(standalone, query, language, note, explanation, limit=limit, earlier=earlier)
+            steps = self._attempt(question, follow_up, language, note, explanation, limit=limit, earlier=turns)
             attempt = yield from relay(steps, clock)
             attempt.statements[:0] = first.statements if first else []
         assert attempt is not None  # read as asked, as a follow-up, or both
@@ -141,7 +123,7 @@ class Answerer:
             language=language,
             answered=answered,
             citations=attempt.citations,
-            standalone_question=standalone,
+            read_as_follow_up=attempt is not first,
             seconds=clock.seconds(),
             first_piece_seconds=clock.first or clock.seconds(),
             closest=closest,
@@ -159,10 +141,11 @@ class Answerer:
         explanation: bool,
         *,
         limit: ArticleFilter | None,
-        earlier: str = "",
+        earlier: History = (),
     ) -> Steps[AnswerUpdate, None, _Attempt]:
-        """Retrieve with ``query``, let the model read and answer ``question`` (a follow-up of ``earlier`` when
-        given), and keep the statements that the passages support; each kept statement is shown at once."""
+        """Retrieve with ``query``, let the model read and answer ``question`` (a follow-up of the ``earlier``
+        turns when given), and keep the statements that the passages support; each kept statement is shown at
+        once."""
         passages = yield from self._search(query, language, explanation, note, limit)
         gathered = gather_excerpts(passages, self.sentence_vectors, len(passages))
         excerpts = drop_changed_quotes(gathered, self.settings.seeds_dir)
@@ -171,8 +154,10 @@ class Answerer:
         read_excerpts = Excerpts(excerpts.blocks[: len(read)], [q for q in excerpts.quotes if q.block < len(read)])
         if not read_excerpts.quotes:
             return attempt
+        # A follow-up's statement must hold what the last earlier question names too (not its answer's names).
+        earlier_question = earlier[-1][0] if earlier else ""
         checker = StatementChecker(
-            read_excerpts, question, language, self.embedder, earlier=earlier, explanation=explanation
+            read_excerpts, question, language, self.embedder, earlier=earlier_question, explanation=explanation
         )
         most = self.settings.answer_sentences if explanation else _FACT_SENTENCES
         tokens = self.settings.max_answer_tokens if explanation else self.settings.fact_answer_tokens
@@ -269,7 +254,7 @@ class Answerer:
         self, query: str, language: Lang, explanation: bool, note: str, limit: ArticleFilter | None
     ) -> Steps[AnswerUpdate, None, list[Passage]]:
         """The passages to read for ``query``, shown as soon as they are found; those found for it translated
-        into the other language instead, when they come closer in meaning (``both_languages``)."""
+        into the other language instead, when they come closer in meaning (``closeness``)."""
         passages = self.retrieve(query, self.settings.answer_passages, limit)
         yield AnswerUpdate("reading", tuple(self._to_read(passages, explanation)), note)
         if not self.settings.search_both_languages:
@@ -279,6 +264,12 @@ class Answerer:
             return passages
         yield AnswerUpdate("reading", tuple(self._to_read(translated, explanation)), note)
         return translated
+
+    def _closer_with_turns(self, question: str, follow_up: str, limit: ArticleFilter | None) -> bool:
+        """Whether the question searched with the turns before it (``follow_up``) finds passages closer in
+        meaning than the question alone: it goes on from them."""
+        passages = self.settings.answer_passages
+        return closer_in_meaning(self.retrieve(follow_up, passages, limit), self.retrieve(question, passages, limit))
 
     def _searched_translated(self, query: str, language: Lang, limit: ArticleFilter | None) -> list[Passage]:
         """The passages found for ``query`` translated into the other language than ``language``; none when the

@@ -1,7 +1,7 @@
 """The evaluated prompt of each kind of call, kept so that llama.cpp evaluates a kind's fixed part once.
 
 llama.cpp keeps the state of the last prompt only, and reuses what the next prompt shares with it. The
-assistant alternates kinds of prompts (yes/no judgements, translations, rewrites), each with its own fixed
+assistant alternates kinds of prompts (answers, translations), each with its own fixed
 instructions and examples; without this, a translation after a judgement would evaluate its ~170 fixed tokens
 again (about 1.7 s on 2 cores). This keeps the last state of each kind (llama.cpp's KV cache of its one
 sequence: some tens of KB per token, a few MB each; no logits) and puts it back before the next prompt of that

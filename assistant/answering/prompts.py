@@ -47,36 +47,6 @@ def _escape(text: str) -> str:
 
 ANSWER_PROMPT = ChatPromptTemplate.from_messages([("system", _escape(_ANSWER_SYSTEM)), ("human", _ANSWER_USER)])
 
-_REWRITE_SYSTEM = """You rewrite the last question of a conversation so that it can be understood alone.
-Replace pronouns and vague words ("it", "that", "he", "il", "cela", "celui-ci") by what they refer to in the \
-conversation. Keep the language of the last question. Do not answer it. Reply with the rewritten question only."""
-
-_REWRITE_USER = "Conversation:\n{conversation}\n\nLast question: {question}\nRewritten question:"
-
-_REWRITE_EXAMPLES: list[tuple[str, str]] = [
-    (
-        _REWRITE_USER.format(
-            conversation="User: Combien Acme a-t-elle payé pour Globex ?\n"
-            "Assistant: Acme a payé 2 milliards d'euros pour 30 % de Globex [1].",
-            question="Et quand l'a-t-elle fait ?",
-        ),
-        "Quand Acme a-t-elle payé 2 milliards d'euros pour 30 % de Globex ?",
-    ),
-    (
-        _REWRITE_USER.format(
-            conversation="User: Who runs Globex?\nAssistant: Jean Dupont runs Globex until June [2].",
-            question="Why is he leaving?",
-        ),
-        "Why is Jean Dupont leaving Globex?",
-    ),
-]
-
-REWRITE_PROMPT = ChatPromptTemplate.from_messages(
-    [("system", _escape(_REWRITE_SYSTEM))]
-    + [m for user, ai in _REWRITE_EXAMPLES for m in (("human", _escape(user)), ("ai", _escape(ai)))]
-    + [("human", _REWRITE_USER)]
-)
-
 _TRANSLATE_SYSTEM = """You translate one sentence into the language asked. Keep names, numbers and the [n] \
 markers exactly as they are. Amounts keep their scale: French « millions » are millions, « milliards » are \
 billions. Reply with the translation only."""
@@ -112,11 +82,19 @@ def _source_line(p: Passage) -> str:
 
 
 def answer_messages(
-    passages: Sequence[Passage], question: str, language: Lang, earlier_question: str = "", *, kind: str = "fact"
+    passages: Sequence[Passage],
+    question: str,
+    language: Lang,
+    earlier: Sequence[tuple[str, str]] = (),
+    *,
+    kind: str = "fact",
 ) -> list[BaseMessage]:
     """The prompt in which the model reads the passages and answers a question of ``kind`` (see ``LENGTHS``;
-    a follow-up of ``earlier_question`` when there is one)."""
-    context = f"Earlier question: {' '.join(earlier_question.split())}\n" if earlier_question else ""
+    a follow-up of the ``earlier`` turns, questions and answers, when there are some)."""
+    context = "".join(
+        f"Earlier question: {' '.join(q.split())}\n" + (f"Earlier answer: {' '.join(a.split())}\n" if a else "")
+        for q, a in earlier
+    )
     return ANSWER_PROMPT.format_messages(
         passages=_passages(passages),
         context=context,
@@ -124,12 +102,6 @@ def answer_messages(
         language=LANGUAGE_NAMES[language],
         length=LENGTHS[kind],
     )
-
-
-def rewrite_messages(history: Sequence[tuple[str, str]], question: str) -> list[BaseMessage]:
-    """The prompt that turns a follow-up question into a standalone one."""
-    conversation = "\n".join(f"User: {' '.join(q.split())}\nAssistant: {' '.join(a.split())}" for q, a in history)
-    return REWRITE_PROMPT.format_messages(conversation=conversation, question=question)
 
 
 def translate_messages(text: str, language: Lang) -> list[BaseMessage]:
