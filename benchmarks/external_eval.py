@@ -13,9 +13,10 @@ result is printed to stderr as it comes, the table at the end. Both are scored b
 Run with `.venv/bin/python benchmarks/external_eval.py [--set dev|explain|validate|all] [--systems ours recipe]
 [--only PREFIX] [--limit N] [--ids ID ...] [--index-dir DIR]`; the figures and every question's row are saved
 to benchmarks/results/external_eval.json (dev), external_eval_explain.json, external_eval_validate.json,
-external_eval_conversation.json, external_eval_conversation_validate.json or external_eval_all.json. The indexes are built on the first run (about 7 minutes for the assistant, 3 for the
-recipe on 2 cores) and reused after, from ~/.cache/article-assistant/external-index/. The dev set takes about an
-hour; nothing here is a pass/fail test.
+external_eval_conversation.json, external_eval_conversation_validate.json or external_eval_all.json. The
+indexes are built on the first run (about 7 minutes for the assistant, 3 for the recipe on 2 cores) and reused
+after, from ~/.cache/article-assistant/external-index/. The dev set takes about an hour; nothing here is a
+pass/fail test.
 
 `.venv/bin/python benchmarks/external_eval.py --ablate benchmarks/results/external_eval_all.json` scores a saved
 run again as if each statement check were turned off in turn (assistant.evaluation.ablation: an approximation),
