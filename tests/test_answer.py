@@ -274,6 +274,19 @@ def test_a_question_closer_alone_is_read_alone_then_with_the_turn_before_when_it
     assert answer.read_as_follow_up and answer.answered and "150 millions" in answer.citations[0].quote
 
 
+def test_a_question_closer_with_the_turn_before_but_not_answered_so_is_read_alone(
+    assistant: Assistant, generator: QueuedGenerator
+) -> None:
+    # A new question on the same subject as the turn before: its search with the turn comes closer, but read with
+    # it the model answers nothing; read alone, it is answered.
+    _closer(assistant, with_turns=True)
+    generator.answers.extend(["NONE", "Environ 870 millions de dollars"])
+    answer = assistant.ask("Quels revenus Scale AI prévoit-elle pour 2024 ?", history=_EARLIER)
+    assert "Earlier question" in generator.last_user_message(0)
+    assert "Earlier question" not in generator.last_user_message(1)
+    assert answer.answered and "870 millions" in answer.text and not answer.read_as_follow_up
+
+
 def test_a_new_question_in_a_conversation_is_read_alone(assistant: Assistant, generator: QueuedGenerator) -> None:
     _closer(assistant, with_turns=False)
     generator.answers.append("Environ 870 millions de dollars")

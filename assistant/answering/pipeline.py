@@ -93,37 +93,41 @@ class Answerer:
             logger.info("question in %s: answering in English", other)
         explanation = asks_for_an_explanation(question)
         # In a conversation, a question is read as a follow-up of the turns before it (searched and read with
-        # them) at once when it opens with "And…" or "Et…", or when the search with them comes closer in meaning
-        # than the search for the question alone ("Where did he die?"); otherwise it is read as asked, as a new
-        # question, and as a follow-up only when the articles do not answer it alone.
+        # them) first when it opens with "And…" or "Et…", or when the search with them comes closer in meaning
+        # than the search for the question alone ("Where did he die?"); otherwise it is read alone first, as a new
+        # question. When the first reading keeps nothing, the other one is tried (not alone for "And…").
         turns = earlier_turns(history, self.settings.history_turns)
         follow_up = in_context(question, turns) if turns else ""
-        at_once = bool(follow_up) and (
-            goes_on_from_before(question) or self._closer_with_turns(question, follow_up, limit)
-        )
-        first: _Attempt | None = None
-        if not at_once:
-            first = yield from relay(self._attempt(question, question, language, note, explanation, limit=limit), clock)
-        attempt = first
-        if (attempt is None or not attempt.said) and follow_up:
+        joined = bool(follow_up) and goes_on_from_before(question)
+        at_once = joined or (bool(follow_up) and self._closer_with_turns(question, follow_up, limit))
+        alone: _Attempt | None = None
+        with_turns: _Attempt | None = None
+        if at_once:
             steps = self._attempt(question, follow_up, language, note, explanation, limit=limit, earlier=turns)
-            attempt = yield from relay(steps, clock)
-            attempt.statements[:0] = first.statements if first else []
-        assert attempt is not None  # read as asked, as a follow-up, or both
+            with_turns = yield from relay(steps, clock)
+        if with_turns is None or not (with_turns.said or joined):
+            alone = yield from relay(self._attempt(question, question, language, note, explanation, limit=limit), clock)
+            alone.statements[:0] = with_turns.statements if with_turns else []
+        if with_turns is None and follow_up and alone is not None and not alone.said:
+            steps = self._attempt(question, follow_up, language, note, explanation, limit=limit, earlier=turns)
+            with_turns = yield from relay(steps, clock)
+            with_turns.statements[:0] = alone.statements
+        attempt = with_turns if with_turns is not None and (with_turns.said or alone is None or not at_once) else alone
+        assert attempt is not None  # read alone, with the turns before, or both
         answered = bool(attempt.said)
         closest: list[Citation] = []
         if answered:
             text = note + attempt.text
         else:
             text = note + DONT_KNOW[language]
-            closest = self._closest(question, (first or attempt).excerpts)
+            closest = self._closest(question, (alone or attempt).excerpts)
         answer = Answer(
             question=question,
             text=text,
             language=language,
             answered=answered,
             citations=attempt.citations,
-            read_as_follow_up=attempt is not first,
+            read_as_follow_up=attempt is with_turns,
             seconds=clock.seconds(),
             first_piece_seconds=clock.first or clock.seconds(),
             closest=closest,
