@@ -19,6 +19,9 @@ SUPPORTED: tuple[Lang, ...] = ("en", "fr")
 
 _WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
 _MARKER = re.compile(r"\[\d+\]")
+# The short words that join the parts of a name ("Hôtel de la Marine", "Bank of England"), not "et" or "and",
+# which join two names.
+_NAME_PARTICLES = frozenset({"de", "du", "des", "la", "le", "of", "the", "von", "van", "der", "den", "di", "da", "del"})
 # Below this confidence the text is too short or too mixed to tell; the caller's fallback decides.
 _SURE = 0.6
 
@@ -27,15 +30,33 @@ _SURE = 0.6
 # such words tell at once. Left out: single letters (elisions are counted apart) and French stop words that are
 # English words too.
 _ENGLISH_WORDS_IN_FRENCH_LIST = frozenset({"me", "son", "ton", "pour", "par", "ma", "ta", "te", "es", "eu", "tu"})
+# The stop-word lists leave out the words a question is framed with ("who", "did", "pourquoi"), which tell its
+# language when the rest is a French term in an English question ("Who is the président du Sénat?").
+_FRAME_WORDS: dict[Lang, frozenset[str]] = {
+    "fr": frozenset((
+        "pourquoi", "quand", "combien", "quel", "quelle", "quels", "quelles", "lequel", "laquelle", "quoi", "cette",
+        "cet", "aussi", "selon", "depuis", "lorsque", "parce",
+    )),
+    "en": frozenset((
+        "who", "whom", "whose", "what", "which", "how", "when", "where", "why", "did", "does", "do", "were", "has",
+        "have", "had", "been", "from", "about", "would", "could", "should", "can", "his", "her", "its", "he", "she",
+        "we", "you", "after", "before", "many", "much",
+    )),
+}  # fmt: skip
 _FUNCTION_WORDS: dict[Lang, frozenset[str]] = {
     "fr": frozenset(
         w for w in FRENCH_STOPWORDS - ENGLISH_STOPWORDS if len(w) > 1 and w not in _ENGLISH_WORDS_IN_FRENCH_LIST
-    ),
-    "en": frozenset(w for w in ENGLISH_STOPWORDS - FRENCH_STOPWORDS if len(w) > 1),
+    )
+    | _FRAME_WORDS["fr"],
+    "en": frozenset(w for w in ENGLISH_STOPWORDS - FRENCH_STOPWORDS if len(w) > 1) | _FRAME_WORDS["en"],
 }
 _ELISION = re.compile(r"(?<![\w'’])(?:[cdjlmnst]|qu)['’](?=[^\W\d_])", re.IGNORECASE)  # l'armée, qu'il
-# How sure one, and two or more, function words of one language make the text, when it has none of the other.
+# How sure one, and two or more, function words of one language make the text, when the other has none or
+# a clear minority of them.
 _FUNCTION_WORDS_SURE = (0.8, 0.9)
+# How many times more function words of one language than of the other make it the text's language, whatever
+# its other words: a French term in an English question ("What were the villes de sûreté granted to…?").
+_MAJORITY = 2
 
 
 @functools.cache
@@ -89,8 +110,22 @@ def _content_for_detection(text: str) -> str:
     capitalised = [any(ch.isupper() for ch in w) for w in words]
     if all(capitalised):
         return ""  # names only ("Alexandr Wang", "Meta ?")
-    # The first word is capitalised because it starts the sentence; it still carries the language.
-    return " ".join(w for i, w in enumerate(words) if i == 0 or not capitalised[i])
+    # The first word is capitalised because it starts the sentence; it still carries the language. The particles
+    # inside a name are the name's.
+    return " ".join(
+        w for i, w in enumerate(words) if i == 0 or not (capitalised[i] or _inside_a_name(words, capitalised, i))
+    )
+
+
+def _inside_a_name(words: list[str], capitalised: list[bool], i: int) -> bool:
+    """Whether ``words[i]`` joins the parts of a name: a particle after a capitalised word, before one or
+    before another particle and one ("de la Marine")."""
+    if words[i].lower() not in _NAME_PARTICLES or not capitalised[i - 1]:
+        return False
+    ahead = words[i + 1 : i + 3]
+    return bool(ahead) and (
+        capitalised[i + 1] or (len(ahead) > 1 and ahead[0].lower() in _NAME_PARTICLES and capitalised[i + 2])
+    )
 
 
 def language_scores(text: str) -> dict[Lang, float]:
@@ -106,7 +141,7 @@ def language_scores(text: str) -> dict[Lang, float]:
     votes = _function_words(content)
     pairs: tuple[tuple[Lang, Lang], ...] = (("fr", "en"), ("en", "fr"))
     for language, other in pairs:
-        if votes[language] and not votes[other]:
+        if votes[language] >= _MAJORITY * votes[other] and votes[language] > votes[other]:
             sure = _FUNCTION_WORDS_SURE[min(votes[language], len(_FUNCTION_WORDS_SURE)) - 1]
             if scores[language] < sure:
                 scores[language], scores[other] = sure, 1 - sure
