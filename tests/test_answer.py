@@ -287,6 +287,17 @@ def test_a_question_closer_with_the_turn_before_but_not_answered_so_is_read_alon
     assert answer.answered and "870 millions" in answer.text and not answer.read_as_follow_up
 
 
+def test_a_question_naming_nothing_of_its_own_is_not_read_alone_when_the_turn_before_answers_it_not(
+    assistant: Assistant, generator: QueuedGenerator
+) -> None:
+    # "How much of that…" names nothing: read alone, it would be answered about whatever passage comes closest.
+    _closer(assistant, with_turns=True)
+    generator.answers.extend(["NONE", "About 150 million dollars"])
+    answer = assistant.ask("How much of that comes from its biggest client?", history=_EARLIER)
+    assert len(generator.prompts) == 1, "not read alone after the reading with the turn before"
+    assert not answer.answered and answer.closest
+
+
 def test_a_new_question_in_a_conversation_is_read_alone(assistant: Assistant, generator: QueuedGenerator) -> None:
     _closer(assistant, with_turns=False)
     generator.answers.append("Environ 870 millions de dollars")

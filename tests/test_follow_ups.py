@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from assistant import Assistant, Settings
-from assistant.answering.follow_ups import earlier_turns, in_context
+from assistant.answering.follow_ups import earlier_turns, in_context, names_its_own
 from assistant.answering.prompts import DONT_KNOW
 
 _CORPUS = Path(__file__).parent.parent / "benchmarks" / "data" / "external" / "corpus"
@@ -38,6 +38,20 @@ def test_a_follow_up_is_searched_after_the_earlier_questions_and_answers() -> No
 
 
 @pytest.mark.integration
+@pytest.mark.parametrize(
+    ("question", "names_something"),
+    [
+        ("What stake did Meta take in Scale AI?", True),
+        ("What happened in 1968?", True),
+        ("Quel âge avait-elle à ce moment-là ?", False),
+        ("Who directed it?", False),
+        ("How much prize money does its winner get?", False),
+    ],
+)
+def test_a_question_names_something_of_its_own_or_only_refers_to_before(question: str, names_something: bool) -> None:
+    assert names_its_own(question) is names_something
+
+
 def test_the_real_models_read_a_pronoun_question_with_the_turn_before_it(tmp_path: Path) -> None:
     """A dev conversation of the external benchmark (c-dev-17): after "Who coined the term packet switching?",
     "When did he start developing it?" read alone was answered from the French article on the International Bureau

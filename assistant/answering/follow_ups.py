@@ -12,7 +12,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from assistant.answering.figures import numbers
 from assistant.answering.prompts import DONT_KNOW
+from assistant.answering.words import names
 
 History = Sequence[tuple[str, str]]
 
@@ -29,6 +31,14 @@ def earlier_turns(history: History, turns: int) -> list[tuple[str, str]]:
 def in_context(question: str, turns: History) -> str:
     """The text a follow-up is searched with: the question, then the earlier turns' questions and answers."""
     return " ".join([question, *(f"{q} {a}".strip() for q, a in turns)])
+
+
+def names_its_own(question: str) -> bool:
+    """Whether the question names something, a name or a figure, that it can be searched and answered for
+    alone ("What stake did Meta take in Scale AI?"). One that names nothing ("Quel âge avait-elle à ce
+    moment-là ?", "Who directed it?") is about what was said before: read alone, it is answered about whatever
+    article comes closest."""
+    return bool(names(question, set()) or numbers(question))
 
 
 def _refused(answer: str) -> bool:

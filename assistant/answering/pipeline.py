@@ -17,7 +17,7 @@ from assistant.answering.closeness import closer_in_meaning
 from assistant.answering.disagreement import OtherReport, other_report
 from assistant.answering.excerpts import Excerpts, SentenceVectors, as_read, gather_excerpts, rank_quotes
 from assistant.answering.figures import figures_as_written, numbers
-from assistant.answering.follow_ups import History, earlier_turns, in_context
+from assistant.answering.follow_ups import History, earlier_turns, in_context, names_its_own
 from assistant.answering.generator import Generator
 from assistant.answering.language import detect_language, language_scores, other_language
 from assistant.answering.prompts import (
@@ -95,7 +95,8 @@ class Answerer:
         # In a conversation, a question is read as a follow-up of the turns before it (searched and read with
         # them) first when it opens with "And…" or "Et…", or when the search with them comes closer in meaning
         # than the search for the question alone ("Where did he die?"); otherwise it is read alone first, as a new
-        # question. When the first reading keeps nothing, the other one is tried (not alone for "And…").
+        # question. When the first reading keeps nothing, the other one is tried; not alone for "And…", nor for
+        # a question that names nothing of its own ("Quel âge avait-elle ?").
         turns = earlier_turns(history, self.settings.history_turns)
         follow_up = in_context(question, turns) if turns else ""
         joined = bool(follow_up) and goes_on_from_before(question)
@@ -105,7 +106,7 @@ class Answerer:
         if at_once:
             steps = self._attempt(question, follow_up, language, note, explanation, limit=limit, earlier=turns)
             with_turns = yield from relay(steps, clock)
-        if with_turns is None or not (with_turns.said or joined):
+        if with_turns is None or not (with_turns.said or joined or not names_its_own(question)):
             alone = yield from relay(self._attempt(question, question, language, note, explanation, limit=limit), clock)
             alone.statements[:0] = with_turns.statements if with_turns else []
         if with_turns is None and follow_up and alone is not None and not alone.said:
