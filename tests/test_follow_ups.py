@@ -37,7 +37,6 @@ def test_a_follow_up_is_searched_after_the_earlier_questions_and_answers() -> No
     assert in_context("How old is he?", [("Who founded Scale AI?", "")]) == "How old is he? Who founded Scale AI?"
 
 
-@pytest.mark.integration
 @pytest.mark.parametrize(
     ("question", "names_something"),
     [
@@ -52,6 +51,7 @@ def test_a_question_names_something_of_its_own_or_only_refers_to_before(question
     assert names_its_own(question) is names_something
 
 
+@pytest.mark.integration
 def test_the_real_models_read_a_pronoun_question_with_the_turn_before_it(tmp_path: Path) -> None:
     """A dev conversation of the external benchmark (c-dev-17): after "Who coined the term packet switching?",
     "When did he start developing it?" read alone was answered from the French article on the International Bureau
