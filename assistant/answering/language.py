@@ -141,7 +141,7 @@ def language_scores(text: str) -> dict[Lang, float]:
     votes = _function_words(content)
     pairs: tuple[tuple[Lang, Lang], ...] = (("fr", "en"), ("en", "fr"))
     for language, other in pairs:
-        if votes[language] >= _MAJORITY * votes[other] and votes[language] > votes[other]:
+        if votes[language] and votes[language] >= _MAJORITY * votes[other]:
             sure = _FUNCTION_WORDS_SURE[min(votes[language], len(_FUNCTION_WORDS_SURE)) - 1]
             if scores[language] < sure:
                 scores[language], scores[other] = sure, 1 - sure

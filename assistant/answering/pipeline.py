@@ -106,7 +106,7 @@ class Answerer:
         if at_once:
             steps = self._attempt(question, follow_up, language, note, explanation, limit=limit, earlier=turns)
             with_turns = yield from relay(steps, clock)
-        if with_turns is None or not (with_turns.said or joined or not names_its_own(question)):
+        if with_turns is None or (not with_turns.said and not joined and names_its_own(question)):
             alone = yield from relay(self._attempt(question, question, language, note, explanation, limit=limit), clock)
             alone.statements[:0] = with_turns.statements if with_turns else []
         if with_turns is None and follow_up and alone is not None and not alone.said:
